@@ -1,0 +1,19 @@
+"""The GAN variants, losses, callbacks and (later) metrics and the pretrained catalogue.
+
+Quick start:
+    >>> import zoo
+    >>> gan = zoo.DCGAN(image_shape=(28, 28, 1))
+    >>> gan.compile()
+"""
+
+from zoo import losses
+from zoo.callbacks import SampleGrid
+from zoo.dcgan import DCGAN
+from zoo.errors import ConfigError, DataError, DatasetUnavailableError, ZooError
+from zoo.gan import GAN
+from zoo.registry import VARIANTS, build_variant
+
+__all__ = [
+    "GAN", "DCGAN", "SampleGrid", "losses", "VARIANTS", "build_variant",
+    "ZooError", "ConfigError", "DataError", "DatasetUnavailableError",
+]

@@ -1,0 +1,510 @@
+"""The GAN base model: one class owns the adversarial loop, variants override hooks.
+
+``GAN`` is a ``keras.Model`` whose ``train_step`` plays the game, so training is
+plain ``model.fit(...)`` with any Keras callback. One ``train_step`` is
+``d_steps`` discriminator updates followed by one generator update, each on
+the same real batch with freshly sampled latents.
+
+Hooks a variant overrides (and nothing else):
+
+* ``unpack_batch(data) -> (images, condition)``: what a dataset element holds.
+* ``sample_latents(batch_size)`` / ``generator_inputs(z, condition)``: what the
+  generator is fed (conditional variants add labels or codes).
+* ``discriminate(images, condition, update_state)``: how D is applied
+  (conditional D, packing several samples, ...).
+* ``d_loss_terms(...)`` / ``g_loss_terms(...)``: a dict of named scalar terms
+  whose sum each player minimises. Penalties are extra terms; declare their
+  names in ``d_loss_names`` / ``g_loss_names`` so they get a metric.
+* ``d_steps``: discriminator updates per generator update (a constructor option).
+
+Rules the loop follows (see DESIGN.md for why):
+
+* Both networks always run with ``training=True`` inside ``train_step``.
+* A player's step updates only that player's state: the other network runs in
+  training mode but its running statistics (batch-norm moving averages,
+  spectral-norm power iterations) are left alone. RNG state always advances.
+* Loss terms are means over the per-replica batch; the base class divides the
+  sum by the number of replicas before differentiating, because the optimizer
+  sums gradients across replicas. A variant never scales by hand.
+* Under a ``tf.distribute`` strategy each replica draws different latents.
+"""
+
+import numpy as np
+import tensorflow as tf
+import keras
+from keras import ops
+
+from zoo import losses as losses_lib
+from zoo.errors import ConfigError, DataError
+
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+
+
+def _is_keras_model(obj):
+    return isinstance(obj, keras.Model) and obj.built
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other with ``fit``.
+
+    Args:
+        generator: a built ``keras.Model`` mapping latents ``z`` of shape
+            ``(batch, latent_dim)`` to NHWC images in [-1, 1].
+        discriminator: a built ``keras.Model`` mapping images to one raw logit
+            (or score) per sample, shape ``(batch, 1)``.
+        loss: a name in ``zoo.losses.LOSSES`` or an ``AdversarialLoss``.
+        d_steps: discriminator updates per generator update.
+        latent_distribution: ``"normal"`` (N(0, 1)) or ``"uniform"`` (U(-1, 1)).
+        seed: seed of the latent sampler used in training (``None``: random).
+
+    Example:
+        >>> gan = GAN(generator, discriminator, loss="non_saturating")
+        >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        ...             g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        >>> gan.fit(dataset, epochs=5)
+        >>> images = gan.generate(16, seed=0)
+    """
+
+    # Names of the terms d_loss_terms / g_loss_terms return; variants extend these.
+    d_loss_names = ("d_loss",)
+    g_loss_names = ("g_loss",)
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        loss="non_saturating",
+        d_steps=1,
+        latent_distribution="normal",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not _is_keras_model(generator):
+            raise ConfigError(
+                "generator must be a built keras.Model (e.g. a functional model "
+                f"from zoo.networks); got {type(generator).__name__}."
+            )
+        if not _is_keras_model(discriminator):
+            raise ConfigError(
+                "discriminator must be a built keras.Model (e.g. a functional "
+                f"model from zoo.networks); got {type(discriminator).__name__}."
+            )
+        if not isinstance(d_steps, (int, np.integer)) or isinstance(d_steps, bool) or d_steps < 1:
+            raise ConfigError(f"d_steps must be an integer >= 1; got {d_steps!r}.")
+        if latent_distribution not in LATENT_DISTRIBUTIONS:
+            raise ConfigError(
+                f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; "
+                f"got {latent_distribution!r}."
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.adversarial_loss = losses_lib.get_loss(loss)
+        self.d_steps = int(d_steps)
+        self.latent_distribution = latent_distribution
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        self._check_networks()
+        names = tuple(self.d_loss_names) + tuple(self.g_loss_names) + ("loss",)
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self.built = True
+
+    # ------------------------------------------------------------------ shapes
+
+    @property
+    def latent_dim(self):
+        return int(self.generator.inputs[0].shape[-1])
+
+    @property
+    def image_shape(self):
+        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
+
+    def _check_networks(self):
+        """Checks that G's output fits D's input; variants with extra inputs extend it."""
+        g_out = self.generator.outputs[0].shape
+        if len(g_out) != 4:
+            raise ConfigError(
+                f"The generator must output NHWC images (rank 4); its output shape is {tuple(g_out)}."
+            )
+        d_in = tuple(self.discriminator.inputs[0].shape[1:])
+        if d_in != tuple(g_out[1:]):
+            raise ConfigError(
+                f"The discriminator takes images of shape {d_in} but the generator "
+                f"makes {tuple(g_out[1:])}: build both for the same image shape."
+            )
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        jit_compile=False,
+        steps_per_execution=1,
+        run_eagerly=False,
+        **kwargs,
+    ):
+        """Configures the two optimizers (default: Adam(2e-4, beta_1=0.5), the DCGAN setting).
+
+        ``loss``/``metrics`` are not accepted: the adversarial loss is a
+        constructor argument and the loss terms are reported as metrics.
+        ``jit_compile`` defaults to ``False`` (never ``"auto"``, see DESIGN.md).
+        Both optimizers are built here, inside the model's distribution
+        strategy scope, which ``fit`` under ``tf.distribute`` requires.
+        """
+        for key in ("loss", "metrics", "optimizer", "loss_weights", "weighted_metrics"):
+            if key in kwargs:
+                raise ConfigError(
+                    f"GAN.compile() does not take {key!r}: pass loss=... to the model "
+                    "constructor and d_optimizer=/g_optimizer= here."
+                )
+        d_opt = self._make_optimizer(d_optimizer, "d_optimizer")
+        g_opt = self._make_optimizer(g_optimizer, "g_optimizer")
+        if d_opt is g_opt:
+            raise ConfigError(
+                "d_optimizer and g_optimizer must be two distinct optimizer objects "
+                "(each keeps its own moment estimates)."
+            )
+        if self.dtype_policy.name == "mixed_float16":
+            d_opt = self._loss_scaled(d_opt)
+            g_opt = self._loss_scaled(g_opt)
+        super().compile(
+            optimizer=None,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+            **kwargs,
+        )
+        with self.distribute_strategy.scope():
+            d_opt.build(self.discriminator.trainable_variables)
+            g_opt.build(self.generator.trainable_variables)
+        self.d_optimizer = d_opt
+        self.g_optimizer = g_opt
+        self._zoo_compile_config = {
+            "d_optimizer": keras.optimizers.serialize(d_opt),
+            "g_optimizer": keras.optimizers.serialize(g_opt),
+            "jit_compile": jit_compile,
+            "steps_per_execution": steps_per_execution,
+        }
+
+    @staticmethod
+    def _make_optimizer(opt, name):
+        if opt is None:
+            return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, name=name)
+        try:
+            return keras.optimizers.get(opt)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"{name}={opt!r} is not a Keras optimizer: {e}") from None
+
+    @staticmethod
+    def _loss_scaled(opt):
+        if isinstance(opt, keras.optimizers.LossScaleOptimizer):
+            return opt
+        return keras.optimizers.LossScaleOptimizer(opt)
+
+    def get_compile_config(self):
+        return getattr(self, "_zoo_compile_config", None)
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            if config.get(key) is not None:
+                config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    # ------------------------------------------------------------------ hooks
+
+    def unpack_batch(self, data):
+        """Splits a dataset element into (real images, condition).
+
+        Accepts ``images``, ``(images,)`` or ``(images, labels[, ...])``; the base
+        (unconditional) model ignores the labels.
+        """
+        if isinstance(data, (tuple, list)):
+            return data[0], (data[1] if len(data) > 1 else None)
+        return data, None
+
+    def sample_latents(self, batch_size):
+        """Latents for one step, decorrelated across replicas of a strategy."""
+        seed = self.seed_generator.next()
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            seed = tf.random.experimental.stateless_fold_in(
+                ops.cast(seed, "int64"), ctx.replica_id_in_sync_group
+            )
+        shape = (batch_size, self.latent_dim)
+        if self.latent_distribution == "uniform":
+            return tf.random.stateless_uniform(shape, seed=seed, minval=-1.0, maxval=1.0)
+        return tf.random.stateless_normal(shape, seed=seed)
+
+    def generator_inputs(self, z, condition):
+        """What the generator is called on; conditional variants add the labels."""
+        del condition
+        return z
+
+    def discriminate(self, images, condition, update_state=True):
+        """D's logits on ``images``; ``update_state=False`` freezes D's statistics."""
+        del condition
+        return _forward(self.discriminator, images, update_state)
+
+    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
+        """Named terms of the discriminator's objective (summed, then minimised)."""
+        del real, fake, condition
+        return {"d_loss": self.adversarial_loss.d_loss(real_logits, fake_logits)}
+
+    def g_loss_terms(self, real, fake, condition, real_logits, fake_logits):
+        """Named terms of the generator's objective (summed, then minimised)."""
+        del real, fake, condition
+        return {"g_loss": self.adversarial_loss.g_loss(real_logits, fake_logits)}
+
+    # ------------------------------------------------------------------ the loop
+
+    def call(self, inputs, training=False):
+        """The generator: ``gan(z)`` returns images (so ``predict(z)`` works too)."""
+        return self.generator(inputs, training=training)
+
+    def train_step(self, data):
+        real, condition = self.unpack_batch(data)
+        for _ in range(self.d_steps):
+            d_terms = self.d_step(real, condition)
+        g_terms = self.g_step(real, condition)
+        return self._record(d_terms, g_terms)
+
+    def d_step(self, real, condition):
+        """One discriminator update; returns its named loss terms."""
+        if self.d_optimizer is None:
+            raise ConfigError("Call compile() before training the GAN.")
+        z = self.sample_latents(ops.shape(real)[0])
+        fake = _forward(self.generator, self.generator_inputs(z, condition), update_state=False)
+        fake = ops.stop_gradient(fake)
+        variables = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminate(real, condition)
+            fake_logits = self.discriminate(fake, condition)
+            terms = self.d_loss_terms(real, fake, condition, real_logits, fake_logits)
+            total = self._total(terms, self.d_loss_names, "d_loss_terms")
+            scaled = self.d_optimizer.scale_loss(_per_replica(total))
+        grads = tape.gradient(scaled, variables)
+        self.d_optimizer.apply_gradients(zip(grads, variables))
+        return terms
+
+    def g_step(self, real, condition):
+        """One generator update; returns its named loss terms."""
+        z = self.sample_latents(ops.shape(real)[0])
+        variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.generator_inputs(z, condition), training=True)
+            fake_logits = self.discriminate(fake, condition, update_state=False)
+            real_logits = None
+            if self.adversarial_loss.g_uses_real:
+                real_logits = self.discriminate(real, condition, update_state=False)
+            terms = self.g_loss_terms(real, fake, condition, real_logits, fake_logits)
+            total = self._total(terms, self.g_loss_names, "g_loss_terms")
+            scaled = self.g_optimizer.scale_loss(_per_replica(total))
+        grads = tape.gradient(scaled, variables)
+        self.g_optimizer.apply_gradients(zip(grads, variables))
+        return terms
+
+    def _total(self, terms, declared, hook):
+        if set(terms) != set(declared):
+            raise ConfigError(
+                f"{type(self).__name__}.{hook} returned terms {sorted(terms)} but the "
+                f"class declares {sorted(declared)}: list every term in "
+                f"{'d' if hook.startswith('d') else 'g'}_loss_names so it gets a metric."
+            )
+        return sum(ops.cast(v, "float32") for v in terms.values())
+
+    def _record(self, d_terms, g_terms):
+        total = 0.0
+        for name, value in {**d_terms, **g_terms}.items():
+            self._trackers[name].update_state(value)
+            total = total + value
+        self._trackers["loss"].update_state(total)
+        return {name: t.result() for name, t in self._trackers.items()}
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """``keras.Model.fit`` after checking that the data fits this GAN.
+
+        ``x`` is a ``tf.data.Dataset`` of images (or ``(images, labels)``
+        tuples) in [-1, 1], or a float array of images in [-1, 1] (then ``y``
+        may carry labels). Use ``recipes.load_dataset`` to get such a dataset
+        from MNIST, TFDS, image folders or arrays.
+        """
+        if self.d_optimizer is None:
+            raise ConfigError("Call compile() before fit().")
+        self.check_training_data(x)
+        return super().fit(x, y, *args, **kwargs)
+
+    def check_training_data(self, x):
+        """Raises ``DataError`` when ``x`` cannot train this model; cheap, before any step."""
+        want = self.image_shape
+        fix = (
+            f"This model makes images of shape {want}; build it for your data's "
+            "shape or resize the data (recipes.load_dataset(..., image_size=, channels=))."
+        )
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            if isinstance(spec, (tuple, list)):
+                spec = spec[0]
+            if isinstance(spec, dict) or not hasattr(spec, "shape"):
+                raise DataError(
+                    "fit() expects a dataset of images or (images, labels) tuples; got "
+                    f"elements of {x.element_spec}. Map dict elements to tuples first."
+                )
+            if spec.shape.rank != 4:
+                raise DataError(
+                    f"fit() expects batched NHWC images; the dataset yields shape "
+                    f"{spec.shape}. Call dataset.batch(batch_size) first."
+                )
+            if tuple(spec.shape[1:]) != want:
+                raise DataError(f"The dataset yields images of shape {tuple(spec.shape[1:])}. {fix}")
+            if not spec.dtype.is_floating:
+                raise DataError(
+                    f"The dataset yields {spec.dtype.name} images; the GAN trains on "
+                    "floats in [-1, 1]. Scale them with x / 127.5 - 1 (recipes.load_dataset does)."
+                )
+            return
+        if x is None:
+            raise DataError("fit() needs training images: pass x=dataset or an array.")
+        if isinstance(x, (tuple, list)):
+            x = x[0]
+        arr = np.asarray(x) if not tf.is_tensor(x) else x.numpy()
+        if arr.ndim != 4:
+            raise DataError(f"fit() expects NHWC images (rank 4); got an array of shape {arr.shape}.")
+        if tuple(arr.shape[1:]) != want:
+            raise DataError(f"The images have shape {tuple(arr.shape[1:])}. {fix}")
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise DataError(
+                f"The images are {arr.dtype}; the GAN trains on floats in [-1, 1]. "
+                "Scale them with x / 127.5 - 1."
+            )
+        _check_pixels(arr, "x")
+
+    # ------------------------------------------------------------------ sampling
+
+    def latents(self, n, seed=None):
+        """``n`` latent vectors as a NumPy array, reproducible for a fixed ``seed``."""
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+            raise DataError(f"n must be a positive integer number of samples; got {n!r}.")
+        rng = np.random.default_rng(seed)
+        shape = (int(n), self.latent_dim)
+        if self.latent_distribution == "uniform":
+            return rng.uniform(-1.0, 1.0, size=shape).astype("float32")
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    def generate(self, n=None, z=None, seed=None, batch_size=256):
+        """Images in [-1, 1] as a NumPy array of shape ``(n, H, W, C)``.
+
+        Give either ``n`` (latents drawn with ``seed``; the same seed gives the
+        same images) or ``z`` (an array of shape ``(n, latent_dim)``).
+        """
+        z = self._check_latents(n, z, seed)
+        out = [
+            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            for i in range(0, len(z), batch_size)
+        ]
+        return np.concatenate(out, axis=0)
+
+    def _check_latents(self, n, z, seed):
+        if (n is None) == (z is None):
+            raise DataError("generate() takes exactly one of n (a number of samples) or z (latents).")
+        if z is None:
+            return self.latents(n, seed)
+        z = np.asarray(z)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise DataError(
+                f"z must have shape (n, {self.latent_dim}); got {z.shape}."
+            )
+        if not np.issubdtype(z.dtype, np.number) or not np.all(np.isfinite(z)):
+            raise DataError("z must be finite numbers (no NaN or Inf).")
+        return z.astype("float32")
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+                **self._options_config(),
+            }
+        )
+        return config
+
+    def _options_config(self):
+        """The training options every variant shares (not the networks)."""
+        return {
+            "loss": self.adversarial_loss.name,
+            "d_steps": self.d_steps,
+            "latent_distribution": self.latent_distribution,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _per_replica(loss):
+    """Divides a per-replica mean by the replica count (gradients are summed)."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
+
+
+def _seed_states(model):
+    """The RNG state variables inside ``model`` (dropout, noise layers, ...)."""
+    states = set()
+    for layer in model._flatten_layers(include_self=True):
+        for gen in getattr(layer, "_seed_generators", ()):
+            states.add(id(gen.state))
+    return states
+
+
+def _forward(model, inputs, update_state):
+    """Runs ``model`` in training mode, keeping or dropping its state updates.
+
+    With ``update_state=False`` batch statistics are still used, but moving
+    averages and other non-trainable state stay as they were; RNG state still
+    advances so that random layers do not repeat themselves.
+    """
+    if update_state:
+        return model(inputs, training=True)
+    non_trainable = model.non_trainable_variables
+    outputs, new_values = model.stateless_call(
+        [v.value for v in model.trainable_variables],
+        [v.value for v in non_trainable],
+        inputs,
+        training=True,
+    )
+    seeds = _seed_states(model)
+    if seeds:
+        for var, value in zip(non_trainable, new_values):
+            if id(var) in seeds:
+                var.assign(value)
+    return outputs
+
+
+def _check_pixels(arr, name):
+    """Rejects non-finite pixels and values outside [-1, 1] in a float array."""
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise DataError(f"{name} contains {bad} NaN/Inf pixel values; clean or drop those images.")
+    lo, hi = float(np.min(arr)), float(np.max(arr))
+    if lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3:
+        raise DataError(
+            f"{name} has pixel values in [{lo:.3g}, {hi:.3g}] but the GAN trains on [-1, 1]. "
+            "Scale uint8 images with x / 127.5 - 1 and [0, 1] images with 2 * x - 1."
+        )

@@ -1,0 +1,40 @@
+"""Variants by name, so recipes and CLIs can build any of them from a config."""
+
+import inspect
+
+from zoo.dcgan import DCGAN
+from zoo.errors import ConfigError, did_you_mean
+from zoo.gan import GAN
+
+VARIANTS = {"dcgan": DCGAN}
+
+
+def variant_options(name):
+    """The keyword arguments variant ``name`` accepts (its own and the base GAN's)."""
+    cls = get_variant(name)
+    names = []
+    for klass in cls.__mro__:
+        if klass is GAN.__mro__[1]:  # stop at keras.Model
+            break
+        for p in inspect.signature(klass.__init__).parameters.values():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
+                if p.name not in names and p.name not in ("generator", "discriminator"):
+                    names.append(p.name)
+    return names
+
+
+def get_variant(name):
+    if name not in VARIANTS:
+        raise ConfigError(f"Unknown GAN variant {name!r}." + did_you_mean(name, VARIANTS))
+    return VARIANTS[name]
+
+
+def build_variant(name, **options):
+    """``build_variant("dcgan", image_shape=(32, 32, 3))``; unknown options are an error."""
+    allowed = variant_options(name)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"Variant {name!r} has no option(s) {unknown}. Its options: {', '.join(allowed)}."
+        )
+    return get_variant(name)(**options)
