@@ -342,6 +342,8 @@ class GAN(keras.Model):
         if self.d_optimizer is None:
             raise ConfigError("Call compile() before fit().")
         self.check_training_data(x)
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
         return super().fit(x, y, *args, **kwargs)
 
     def check_training_data(self, x):

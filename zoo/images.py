@@ -1,11 +1,11 @@
 """Image helpers: tile samples into a grid and write PNGs atomically."""
 
 import math
-import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
+
+from zoo.io import write_atomic
 
 
 def to_uint8(images):
@@ -26,20 +26,6 @@ def make_grid(images, cols=None, pad=1):
         y, x = pad + r * (h + pad), pad + k * (w + pad)
         grid[y : y + h, x : x + w] = images[i]
     return grid
-
-
-def write_atomic(path, data):
-    """Writes bytes to ``path`` via a temporary file and a rename (no half-written files)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def save_grid(images, path, cols=None):

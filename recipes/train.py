@@ -1,0 +1,215 @@
+"""Train a named recipe from one command.
+
+    python -m recipes.train                                  # DCGAN on the embedded MNIST
+    python -m recipes.train --recipe=dcgan_fashion_mnist --workdir=runs/fm --epochs=5
+    python -m recipes.train --steps=200 --config width=32 --config g_lr=1e-4
+    python -m recipes.train --list                           # the recipes and their configs
+
+A run writes into ``--workdir`` (default ``runs/<recipe>``):
+
+    config.json            the resolved config (a resumed run must match it)
+    samples/epoch_NNNN.png a sample grid from fixed latents after every epoch
+    samples/final.png      the final grid
+    checkpoints/last.weights.h5   weights after the latest epoch (ModelCheckpoint)
+    backup/                BackupAndRestore state while training (removed when done)
+    tensorboard/           TensorBoard logs
+    losses.csv             per-epoch losses (CSVLogger)
+    generator.keras        the trained generator
+    gan.keras              the whole GAN (both networks and optimizers)
+    summary.json           what ran, how fast, the final losses, the artifacts
+
+Running the same command again after a crash resumes from the last epoch.
+"""
+
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("recipe", "dcgan_mnist", "Name of the recipe to train.")
+flags.DEFINE_string("workdir", None, "Output directory (default runs/<recipe>).")
+flags.DEFINE_integer("epochs", None, "Epochs to train (overrides the recipe).")
+flags.DEFINE_integer("steps", None, "Total train steps (overrides epochs).")
+flags.DEFINE_integer("batch_size", None, "Global batch size (overrides the recipe).")
+flags.DEFINE_integer("seed", None, "Seed for data order, latents and weights.")
+flags.DEFINE_multi_string("config", [], "key=value override of a config key (repeatable).")
+flags.DEFINE_enum("strategy", "auto", ["auto", "default", "one_device", "mirrored"], "tf.distribute strategy.")
+flags.DEFINE_boolean("download", False, "Let TFDS download datasets it has not prepared.")
+flags.DEFINE_string("cache_dir", None, "The zoo's dataset cache (default $GANZOO_HOME or ~/.cache/ganzoo).")
+flags.DEFINE_boolean("overwrite", False, "Start over in a workdir that holds a finished run.")
+flags.DEFINE_boolean("list", False, "List the recipes and exit.")
+
+
+class RunError(Exception):
+    """A problem with the run's inputs; the CLI prints it without a stack trace."""
+
+
+def prepare_workdir(workdir, config_dict, overwrite=False):
+    """Creates ``workdir`` and checks it is writable and compatible with ``config_dict``."""
+    from zoo.io import write_atomic
+
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        probe = os.path.join(workdir, ".write-test")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as e:
+        raise RunError(
+            f"The workdir {workdir!r} cannot be written ({e.strerror}). Pass --workdir= a "
+            "directory you can write to."
+        ) from None
+    summary = os.path.join(workdir, "summary.json")
+    config_path = os.path.join(workdir, "config.json")
+    if os.path.exists(summary) and not overwrite:
+        raise RunError(
+            f"{workdir!r} already holds a finished run (summary.json). Pass --overwrite to "
+            "train again there, or choose another --workdir."
+        )
+    if overwrite:
+        for name in ("summary.json", "config.json", "losses.csv"):
+            if os.path.exists(os.path.join(workdir, name)):
+                os.remove(os.path.join(workdir, name))
+    elif os.path.exists(config_path):
+        with open(config_path) as f:
+            previous = json.load(f)
+        if previous != json.loads(json.dumps(config_dict)):
+            changed = sorted(k for k in set(previous) | set(config_dict)
+                             if previous.get(k) != json.loads(json.dumps(config_dict)).get(k))
+            raise RunError(
+                f"{workdir!r} holds an unfinished run with a different config (keys {changed} "
+                "differ), which cannot be resumed with this one. Use the same flags, another "
+                "--workdir, or --overwrite."
+            )
+    write_atomic(config_path, json.dumps(config_dict, indent=2, sort_keys=True))
+
+
+def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False, verbose="auto"):
+    """Trains ``config`` (a ``TrainConfig``) into ``workdir``; returns the summary dict."""
+    import keras
+    import tensorflow as tf
+
+    import zoo
+    from recipes.data import make_pipeline, output_shape, resolve_source
+    from recipes.strategy import make_strategy
+    from zoo.images import save_grid
+    from zoo.io import save_keras_atomic, write_atomic
+
+    prepare_workdir(workdir, config.to_dict(), overwrite)
+    source = resolve_source(config.dataset, config.split, cache_dir=cache_dir, download=download,
+                            channels=config.channels)
+    image_shape = output_shape(source.spec, config.image_size, config.channels)
+    strat = make_strategy(strategy)
+    if config.batch_size % strat.num_replicas_in_sync:
+        raise RunError(
+            f"batch_size={config.batch_size} does not split across {strat.num_replicas_in_sync} "
+            "replicas: use a multiple of the replica count."
+        )
+    dataset = make_pipeline(source, config.batch_size, seed=config.seed, image_size=config.image_size,
+                            channels=config.channels, repeat=True)
+    batches = source.spec.num_examples // config.batch_size
+    if config.steps:
+        steps_per_epoch = min(config.steps, batches)
+        epochs = math.ceil(config.steps / steps_per_epoch)
+    else:
+        steps_per_epoch, epochs = batches, config.epochs
+
+    keras.utils.set_random_seed(config.seed)
+    with strat.scope():
+        gan = zoo.build_variant(config.variant, image_shape=image_shape, seed=config.seed, **config.model)
+        gan.compile(
+            d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta_1, beta_2=config.beta_2),
+            g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta_1, beta_2=config.beta_2),
+            jit_compile=config.jit_compile,
+        )
+    paths = {name: os.path.join(workdir, name) for name in (
+        "samples", "checkpoints", "backup", "tensorboard", "losses.csv", "generator.keras",
+        "gan.keras", "summary.json")}
+    os.makedirs(paths["checkpoints"], exist_ok=True)
+    grid = zoo.SampleGrid(paths["samples"], n=config.samples, seed=config.seed)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(paths["backup"]),
+        grid,
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(paths["checkpoints"], "last.weights.h5"), save_weights_only=True),
+        keras.callbacks.TensorBoard(paths["tensorboard"]),
+        keras.callbacks.CSVLogger(paths["losses.csv"], append=True),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    start = time.time()
+    if verbose == "auto":  # a progress bar on a terminal, one line per epoch in a log
+        verbose = 1 if sys.stdout.isatty() else 2
+    history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                      verbose=verbose)
+    seconds = time.time() - start
+    if gan.stop_training:  # only TerminateOnNaN stops a run early
+        raise RunError(
+            "Training stopped early because a loss became NaN/Inf (TerminateOnNaN); the last good "
+            f"weights are in {paths['checkpoints']}. Lower the learning rates or check the data."
+        )
+
+    save_grid(gan.generate(z=gan.latents(config.samples, seed=config.seed)),
+                         os.path.join(paths["samples"], "final.png"))
+    save_keras_atomic(gan.generator, paths["generator.keras"])
+    save_keras_atomic(gan, paths["gan.keras"])
+    steps_run = len(history.epoch) * steps_per_epoch
+    summary = {
+        "status": "finished",
+        "recipe_config": config.to_dict(),
+        "dataset": {"name": source.spec.name, "split": source.spec.split,
+                    "num_examples": source.spec.num_examples, "image_shape": list(image_shape)},
+        "epochs": epochs,
+        "steps_per_epoch": steps_per_epoch,
+        "steps_this_run": steps_run,
+        "train_seconds": round(seconds, 2),
+        "images_per_second": round(steps_run * config.batch_size / max(seconds, 1e-9), 1),
+        "final_metrics": {k: float(v[-1]) for k, v in history.history.items()} if history.epoch else {},
+        "replicas": strat.num_replicas_in_sync,
+        "artifacts": {k: os.path.relpath(v, workdir) for k, v in paths.items()
+                      if k != "backup"} | {"final_samples": "samples/final.png"},
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__},
+    }
+    write_atomic(paths["summary.json"], json.dumps(summary, indent=2))
+    return summary
+
+
+def main(argv):
+    from recipes.registry import RECIPES, make_config, parse_overrides
+    from zoo.errors import ZooError
+
+    if len(argv) > 1:
+        _fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --recipe=dcgan_mnist.")
+    if FLAGS.list:
+        for name, recipe in RECIPES.items():
+            print(f"{name}: {json.dumps(recipe)}")
+        return
+    try:
+        overrides = parse_overrides(FLAGS.config)
+        for key in ("epochs", "steps", "batch_size", "seed"):
+            if getattr(FLAGS, key) is not None:
+                overrides[key] = getattr(FLAGS, key)
+        config = make_config(FLAGS.recipe, overrides)
+        workdir = FLAGS.workdir or os.path.join("runs", FLAGS.recipe)
+        summary = run(config, workdir, FLAGS.strategy, FLAGS.cache_dir, FLAGS.download, FLAGS.overwrite)
+    except (ZooError, RunError) as e:
+        _fail(str(e))
+    print(f"Done in {summary['train_seconds']} s ({summary['images_per_second']} images/s). "
+          f"Samples: {os.path.join(workdir, 'samples', 'final.png')}; generator: "
+          f"{os.path.join(workdir, 'generator.keras')}.")
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,61 @@
+"""Test set-up: quiet TF, two logical CPU devices (for MirroredStrategy tests), tiny nets."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+)
+
+
+def tiny_networks(latent_dim=4, image_shape=(4, 4, 1), batch_norm=True):
+    """A small dense G and D (with batch norm, so state updates can be checked)."""
+    h, w, c = image_shape
+    z = keras.Input((latent_dim,), name="z")
+    x = keras.layers.Dense(16, name="g_dense")(z)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name="g_bn")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Dense(h * w * c, name="g_out")(x)
+    x = keras.layers.Reshape(image_shape)(x)
+    g = keras.Model(z, keras.layers.Activation("tanh", name="images")(x), name="generator")
+    img = keras.Input(image_shape, name="images")
+    y = keras.layers.Flatten()(img)
+    y = keras.layers.Dense(16, name="d_dense")(y)
+    if batch_norm:
+        y = keras.layers.BatchNormalization(name="d_bn")(y)
+    y = keras.layers.LeakyReLU(0.2)(y)
+    d = keras.Model(img, keras.layers.Dense(1, name="logits")(y), name="discriminator")
+    return g, d
+
+
+@pytest.fixture
+def real_batch():
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1, 1, size=(8, 4, 4, 1)).astype("float32")
+
+
+def snapshot(variables):
+    return [np.array(v.numpy()) for v in variables]
+
+
+def changed(before, variables):
+    """Per-variable: did it change since ``before``?"""
+    return [not np.array_equal(b, v.numpy()) for b, v in zip(before, variables)]
+
+
+@pytest.fixture(scope="session")
+def mirrored():
+    """One MirroredStrategy over the two logical CPUs for the whole session.
+
+    Several MirroredStrategy objects in one process can hand out colliding
+    collective instance keys (a TF limitation), so tests share this one.
+    """
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
