@@ -247,7 +247,7 @@ class TFDSSource(Source):
         )
         if self.image_key is None:
             raise DataError(f"TFDS dataset {name!r} has no image feature (features: {list(features)}).")
-        label = features.get("label") if hasattr(features, "get") else None
+        label = features["label"] if "label" in features.keys() else None
         self.label_key = "label" if isinstance(label, tfds.features.ClassLabel) else None
         if not builder.is_prepared() and not download:
             raise DatasetUnavailableError(
