@@ -287,8 +287,7 @@ class GAN(keras.Model):
             terms = self.d_loss_terms(real, fake, condition, real_logits, fake_logits)
             total = self._total(terms, self.d_loss_names, "d_loss_terms")
             scaled = self.d_optimizer.scale_loss(_per_replica(total))
-        grads = tape.gradient(scaled, variables)
-        self.d_optimizer.apply_gradients(zip(grads, variables))
+        _apply(self.d_optimizer, tape.gradient(scaled, variables), variables)
         return terms
 
     def g_step(self, real, condition):
@@ -304,8 +303,7 @@ class GAN(keras.Model):
             terms = self.g_loss_terms(real, fake, condition, real_logits, fake_logits)
             total = self._total(terms, self.g_loss_names, "g_loss_terms")
             scaled = self.g_optimizer.scale_loss(_per_replica(total))
-        grads = tape.gradient(scaled, variables)
-        self.g_optimizer.apply_gradients(zip(grads, variables))
+        _apply(self.g_optimizer, tape.gradient(scaled, variables), variables)
         return terms
 
     def _total(self, terms, declared, hook):
@@ -458,6 +456,17 @@ class GAN(keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _apply(optimizer, grads, variables):
+    """Applies ``grads``; a variable without a gradient means the graph is broken."""
+    missing = [v.path for g, v in zip(grads, variables) if g is None]
+    if missing:
+        raise ConfigError(
+            f"No gradient reaches {missing[:3]}{'...' if len(missing) > 3 else ''}: the loss "
+            "does not depend on them. Check that the hook uses the network's outputs."
+        )
+    optimizer.apply_gradients(zip(grads, variables))
 
 
 def _per_replica(loss):

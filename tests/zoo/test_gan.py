@@ -234,3 +234,51 @@ def test_replicas_draw_different_latents_and_train_mirrored(real_batch, mirrored
     assert not np.allclose(a, b), "each replica must see different latents"
     history = gan.fit(real_batch, batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_trains_with_float32_outputs_and_losses(policy, real_batch):
+    from zoo import DCGAN
+
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        gan = DCGAN(image_shape=(28, 28, 1), latent_dim=8, width=4, seed=0)
+        gan.compile()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    if policy == "mixed_float16":
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert gan.generator.output.dtype == "float32" and gan.discriminator.output.dtype == "float32"
+    data = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    history = gan.fit(data, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert gan.generate(2, seed=0).dtype == np.float32
+
+
+class _IgnoresTheDiscriminator(GAN):
+    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
+        return {"d_loss": tf.reduce_mean(real) * 0.0}
+
+
+def test_a_loss_that_reaches_no_weights_is_reported(real_batch):
+    g, d = tiny_networks()
+    gan = _IgnoresTheDiscriminator(g, d)
+    gan.compile()
+    with pytest.raises(ConfigError, match="No gradient reaches .*d_dense"):
+        gan.fit(real_batch, batch_size=8, epochs=1, verbose=0)
+
+
+class _UndeclaredTerm(GAN):
+    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
+        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
+        terms["gp"] = tf.constant(0.0)
+        return terms
+
+
+def test_an_undeclared_loss_term_is_reported(real_batch):
+    g, d = tiny_networks()
+    gan = _UndeclaredTerm(g, d)
+    gan.compile()
+    with pytest.raises(ConfigError, match=r"returned terms \['d_loss', 'gp'\].*d_loss_names"):
+        gan.fit(real_batch, batch_size=8, epochs=1, verbose=0)
