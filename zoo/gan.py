@@ -15,7 +15,13 @@ Hooks a variant overrides (and nothing else):
 * ``d_loss_terms(...)`` / ``g_loss_terms(...)``: a dict of named scalar terms
   whose sum each player minimises. Penalties are extra terms; declare their
   names in ``d_loss_names`` / ``g_loss_names`` so they get a metric.
-* ``d_steps``: discriminator updates per generator update (a constructor option).
+* ``discriminator_for_g(real, condition)``: the critic the G step differentiates
+  through (the unrolled D when ``unrolled_steps > 0``).
+
+Tricks are constructor options, not classes: ``d_steps`` (n_critic),
+``penalty`` ("wgan_gp", "dragan", "r1") with ``penalty_weight``, ``clip_value``
+(WGAN weight clipping), ``label_smoothing`` (one-sided), ``feature_matching``,
+``historical_averaging``, ``unrolled_steps`` and ``pack`` (PacGAN).
 
 Rules the loop follows (see DESIGN.md for why):
 
@@ -29,12 +35,15 @@ Rules the loop follows (see DESIGN.md for why):
 * Under a ``tf.distribute`` strategy each replica draws different latents.
 """
 
+import inspect
+
 import numpy as np
 import tensorflow as tf
 import keras
 from keras import ops
 
 from zoo import losses as losses_lib
+from zoo import penalties as penalties_lib
 from zoo.errors import ConfigError, DataError
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
@@ -78,6 +87,14 @@ class GAN(keras.Model):
         d_steps=1,
         latent_distribution="normal",
         seed=None,
+        penalty=None,
+        penalty_weight=10.0,
+        clip_value=None,
+        label_smoothing=0.0,
+        feature_matching=0.0,
+        historical_averaging=0.0,
+        unrolled_steps=0,
+        pack=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -105,8 +122,12 @@ class GAN(keras.Model):
         self.latent_distribution = latent_distribution
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        self._set_tricks(penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
+                         historical_averaging, unrolled_steps, pack)
         self._check_networks()
-        names = tuple(self.d_loss_names) + tuple(self.g_loss_names) + ("loss",)
+        self.d_loss_names = tuple(self.d_loss_names) + tuple(self._extra_d_terms)
+        self.g_loss_names = tuple(self.g_loss_names) + tuple(self._extra_g_terms)
+        names = self.d_loss_names + self.g_loss_names + ("loss",)
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self.d_optimizer = None
         self.g_optimizer = None
@@ -114,26 +135,78 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------------ shapes
 
+    def _set_tricks(self, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
+                    historical_averaging, unrolled_steps, pack):
+        """Validates and stores the training tricks; decides the extra loss terms."""
+        def number(name, value, low=0.0, high=None, integer=False):
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            if integer:
+                ok = ok and float(value).is_integer()
+            if not ok or value < low or (high is not None and value >= high):
+                span = f"in [{low}, {high})" if high is not None else f">= {low}"
+                raise ConfigError(f"{name} must be a{'n integer' if integer else ' number'} {span}; got {value!r}.")
+            return int(value) if integer else float(value)
+
+        self.penalty = None if penalty is None else penalty
+        self._penalty_fn = None if penalty is None else penalties_lib.get_penalty(penalty)
+        self.penalty_weight = number("penalty_weight", penalty_weight)
+        self.clip_value = None if clip_value is None else number("clip_value", clip_value)
+        if self.clip_value == 0.0:
+            raise ConfigError("clip_value must be > 0 (or None for no weight clipping).")
+        self.label_smoothing = number("label_smoothing", label_smoothing, 0.0, 1.0)
+        if self.label_smoothing and "label_smoothing" not in inspect.signature(
+                self.adversarial_loss.d_loss).parameters:
+            smoothable = [n for n, l in losses_lib.LOSSES.items()
+                          if "label_smoothing" in inspect.signature(l.d_loss).parameters]
+            raise ConfigError(
+                f"label_smoothing applies to the cross-entropy losses ({', '.join(smoothable)}), "
+                f"not to {self.adversarial_loss.name!r}."
+            )
+        self.feature_matching = number("feature_matching", feature_matching)
+        self.historical_averaging = number("historical_averaging", historical_averaging)
+        self.unrolled_steps = number("unrolled_steps", unrolled_steps, integer=True)
+        self.pack = number("pack", pack, 1, integer=True)
+        self._extra_d_terms = [n for n, on in (("penalty", self.penalty), ("d_history", self.historical_averaging)) if on]
+        self._extra_g_terms = [n for n, on in (("feature_matching", self.feature_matching),
+                                               ("g_history", self.historical_averaging)) if on]
+        self._features = _Untracked(_feature_model(self.discriminator)) if self.feature_matching else None
+        if self.historical_averaging:
+            self._history = {
+                "d": _RunningAverage(self.discriminator.trainable_variables, "d_history"),
+                "g": _RunningAverage(self.generator.trainable_variables, "g_history"),
+            }
+            # Tracked attributes so the averages are saved and restored with the model.
+            self.d_history_averages = self._history["d"].variables
+            self.g_history_averages = self._history["g"].variables
+
     @property
     def latent_dim(self):
         return int(self.generator.inputs[0].shape[-1])
 
     @property
-    def image_shape(self):
+    def sample_shape(self):
+        """Shape of one generated sample (an image ``(H, W, C)`` or a vector ``(d,)``)."""
         return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
+
+    @property
+    def image_shape(self):
+        return self.sample_shape
 
     def _check_networks(self):
         """Checks that G's output fits D's input; variants with extra inputs extend it."""
-        g_out = self.generator.outputs[0].shape
-        if len(g_out) != 4:
+        g_out = tuple(self.generator.outputs[0].shape[1:])
+        if len(g_out) not in (1, 3):
             raise ConfigError(
-                f"The generator must output NHWC images (rank 4); its output shape is {tuple(g_out)}."
+                "The generator must output NHWC images or flat vectors; its output shape is "
+                f"{(None, *g_out)}."
             )
+        want = g_out[:-1] + (g_out[-1] * self.pack,)
         d_in = tuple(self.discriminator.inputs[0].shape[1:])
-        if d_in != tuple(g_out[1:]):
+        if d_in != want:
+            packed = f" packed {self.pack} at a time (pack={self.pack})" if self.pack > 1 else ""
             raise ConfigError(
-                f"The discriminator takes images of shape {d_in} but the generator "
-                f"makes {tuple(g_out[1:])}: build both for the same image shape."
+                f"The discriminator takes inputs of shape {d_in} but the generator makes "
+                f"{g_out}{packed}, so D must take {want}: build both for the same shape."
             )
 
     # ------------------------------------------------------------------ compile
@@ -218,7 +291,7 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------ hooks
 
     def unpack_batch(self, data):
-        """Splits a dataset element into (real images, condition).
+        """Splits a dataset element into (real samples, condition).
 
         Accepts ``images``, ``(images,)`` or ``(images, labels[, ...])``; the base
         (unconditional) model ignores the labels.
@@ -227,14 +300,17 @@ class GAN(keras.Model):
             return data[0], (data[1] if len(data) > 1 else None)
         return data, None
 
-    def sample_latents(self, batch_size):
-        """Latents for one step, decorrelated across replicas of a strategy."""
+    def step_seed(self):
+        """A fresh stateless seed for this step, different on every replica."""
         seed = self.seed_generator.next()
         ctx = tf.distribute.get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:
-            seed = tf.random.experimental.stateless_fold_in(
-                ops.cast(seed, "int64"), ctx.replica_id_in_sync_group
-            )
+            seed = tf.random.experimental.stateless_fold_in(ops.cast(seed, "int64"), ctx.replica_id_in_sync_group)
+        return seed
+
+    def sample_latents(self, batch_size):
+        """Latents for one step, decorrelated across replicas of a strategy."""
+        seed = self.step_seed()
         shape = (batch_size, self.latent_dim)
         if self.latent_distribution == "uniform":
             return tf.random.stateless_uniform(shape, seed=seed, minval=-1.0, maxval=1.0)
@@ -245,20 +321,59 @@ class GAN(keras.Model):
         del condition
         return z
 
-    def discriminate(self, images, condition, update_state=True):
-        """D's logits on ``images``; ``update_state=False`` freezes D's statistics."""
+    def discriminate(self, samples, condition, update_state=True, weights=None):
+        """D's logits on ``samples`` (packed ``pack`` at a time).
+
+        ``update_state=False`` freezes D's statistics; ``weights`` (trainable,
+        non-trainable value lists) evaluates D at other weights (unrolling).
+        """
         del condition
-        return _forward(self.discriminator, images, update_state)
+        return _forward(self.discriminator, self.pack_samples(samples), update_state, weights)
+
+    def pack_samples(self, samples):
+        """PacGAN: (B, ..., C) -> (B / pack, ..., pack * C), concatenating consecutive samples."""
+        if self.pack == 1:
+            return samples
+        m, rank = self.pack, len(samples.shape)
+        batch = samples.shape[0]
+        if batch is not None and batch % m:
+            raise ConfigError(
+                f"pack={m} needs a per-replica batch that is a multiple of {m}; got {batch}."
+            )
+        grouped = ops.reshape(samples, (-1, m, *samples.shape[1:]))
+        if rank > 2:  # move the pack axis next to the channels
+            grouped = ops.transpose(grouped, (0, *range(2, rank), 1, rank))
+        return ops.reshape(grouped, (-1, *samples.shape[1:-1], m * samples.shape[-1]))
+
+    def discriminator_for_g(self, real, condition):
+        """The critic the generator step differentiates through: D now, or D after k unrolled steps."""
+        if self.unrolled_steps:
+            weights = self._unrolled_weights(real, condition)
+            return lambda x: self.discriminate(x, condition, update_state=False, weights=weights)
+        return lambda x: self.discriminate(x, condition, update_state=False)
 
     def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
         """Named terms of the discriminator's objective (summed, then minimised)."""
-        del real, fake, condition
-        return {"d_loss": self.adversarial_loss.d_loss(real_logits, fake_logits)}
+        kwargs = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+        terms = {"d_loss": self.adversarial_loss.d_loss(real_logits, fake_logits, **kwargs)}
+        if self.penalty:
+            critic = lambda x: self.discriminate(x, condition, update_state=False)  # noqa: E731
+            terms["penalty"] = self.penalty_weight * self._penalty_fn(critic, real, fake, self.step_seed())
+        if self.historical_averaging:
+            terms["d_history"] = self.historical_averaging * self._history["d"].penalty()
+        return terms
 
     def g_loss_terms(self, real, fake, condition, real_logits, fake_logits):
         """Named terms of the generator's objective (summed, then minimised)."""
-        del real, fake, condition
-        return {"g_loss": self.adversarial_loss.g_loss(real_logits, fake_logits)}
+        terms = {"g_loss": self.adversarial_loss.g_loss(real_logits, fake_logits)}
+        if self.feature_matching:
+            features = self._features.value
+            real_f = ops.mean(_forward(features, self.pack_samples(real), False), axis=0)
+            fake_f = ops.mean(_forward(features, self.pack_samples(fake), False), axis=0)
+            terms["feature_matching"] = self.feature_matching * ops.sum(ops.square(real_f - fake_f))
+        if self.historical_averaging:
+            terms["g_history"] = self.historical_averaging * self._history["g"].penalty()
+        return terms
 
     # ------------------------------------------------------------------ the loop
 
@@ -288,6 +403,11 @@ class GAN(keras.Model):
             total = self._total(terms, self.d_loss_names, "d_loss_terms")
             scaled = self.d_optimizer.scale_loss(_per_replica(total))
         _apply(self.d_optimizer, tape.gradient(scaled, variables), variables)
+        if self.clip_value:
+            for v in variables:
+                v.assign(ops.clip(v, -self.clip_value, self.clip_value))
+        if self.historical_averaging:
+            self._history["d"].update()
         return terms
 
     def g_step(self, real, condition):
@@ -295,16 +415,42 @@ class GAN(keras.Model):
         z = self.sample_latents(ops.shape(real)[0])
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
+            critic = self.discriminator_for_g(real, condition)
             fake = self.generator(self.generator_inputs(z, condition), training=True)
-            fake_logits = self.discriminate(fake, condition, update_state=False)
-            real_logits = None
-            if self.adversarial_loss.g_uses_real:
-                real_logits = self.discriminate(real, condition, update_state=False)
+            fake_logits = critic(fake)
+            real_logits = critic(real) if self.adversarial_loss.g_uses_real else None
             terms = self.g_loss_terms(real, fake, condition, real_logits, fake_logits)
             total = self._total(terms, self.g_loss_names, "g_loss_terms")
             scaled = self.g_optimizer.scale_loss(_per_replica(total))
         _apply(self.g_optimizer, tape.gradient(scaled, variables), variables)
+        if self.historical_averaging:
+            self._history["g"].update()
         return terms
+
+    def _unrolled_weights(self, real, condition):
+        """D's weights after ``unrolled_steps`` functional updates (Metz et al., 2017).
+
+        Each unrolled step uses the real D optimizer's rule and state
+        (``stateless_apply``) on fresh fakes; everything stays differentiable,
+        so the generator's gradient flows through the unrolled updates.
+        """
+        d_vars = self.discriminator.trainable_variables
+        trainable = [v.value for v in d_vars]
+        non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
+        opt = self.d_optimizer
+        opt_state = [v.value for v in opt.variables]
+        for _ in range(self.unrolled_steps):
+            z = self.sample_latents(ops.shape(real)[0])
+            fake = _forward(self.generator, self.generator_inputs(z, condition), update_state=False)
+            with tf.GradientTape() as inner:
+                inner.watch(trainable)
+                weights = (trainable, non_trainable)
+                real_logits = self.discriminate(real, condition, update_state=False, weights=weights)
+                fake_logits = self.discriminate(fake, condition, update_state=False, weights=weights)
+                loss = self.adversarial_loss.d_loss(real_logits, fake_logits)
+            grads = inner.gradient(loss, trainable)
+            trainable, opt_state = opt.stateless_apply(opt_state, grads, trainable)
+        return trainable, non_trainable
 
     def _total(self, terms, declared, hook):
         if set(terms) != set(declared):
@@ -360,9 +506,9 @@ class GAN(keras.Model):
                     "fit() expects a dataset of images or (images, labels) tuples; got "
                     f"elements of {x.element_spec}. Map dict elements to tuples first."
                 )
-            if spec.shape.rank != 4:
+            if spec.shape.rank != len(want) + 1:
                 raise DataError(
-                    f"fit() expects batched NHWC images; the dataset yields shape "
+                    f"fit() expects batches of samples of shape {want}; the dataset yields shape "
                     f"{spec.shape}. Call dataset.batch(batch_size) first."
                 )
             if tuple(spec.shape[1:]) != want:
@@ -378,8 +524,9 @@ class GAN(keras.Model):
         if isinstance(x, (tuple, list)):
             x = x[0]
         arr = np.asarray(x) if not tf.is_tensor(x) else x.numpy()
-        if arr.ndim != 4:
-            raise DataError(f"fit() expects NHWC images (rank 4); got an array of shape {arr.shape}.")
+        if arr.ndim != len(want) + 1:
+            kind = "NHWC images (rank 4)" if len(want) == 3 else f"samples of shape {want}"
+            raise DataError(f"fit() expects {kind}; got an array of shape {arr.shape}.")
         if tuple(arr.shape[1:]) != want:
             raise DataError(f"The images have shape {tuple(arr.shape[1:])}. {fix}")
         if not np.issubdtype(arr.dtype, np.floating):
@@ -448,6 +595,14 @@ class GAN(keras.Model):
             "d_steps": self.d_steps,
             "latent_distribution": self.latent_distribution,
             "seed": self.seed,
+            "penalty": self.penalty,
+            "penalty_weight": self.penalty_weight,
+            "clip_value": self.clip_value,
+            "label_smoothing": self.label_smoothing,
+            "feature_matching": self.feature_matching,
+            "historical_averaging": self.historical_averaging,
+            "unrolled_steps": self.unrolled_steps,
+            "pack": self.pack,
         }
 
     @classmethod
@@ -484,28 +639,66 @@ def _seed_states(model):
     return states
 
 
-def _forward(model, inputs, update_state):
+def _forward(model, inputs, update_state, weights=None):
     """Runs ``model`` in training mode, keeping or dropping its state updates.
 
     With ``update_state=False`` batch statistics are still used, but moving
     averages and other non-trainable state stay as they were; RNG state still
-    advances so that random layers do not repeat themselves.
+    advances so that random layers do not repeat themselves. ``weights`` =
+    (trainable values, non-trainable values) evaluates the model at those values.
     """
-    if update_state:
+    if update_state and weights is None:
         return model(inputs, training=True)
     non_trainable = model.non_trainable_variables
-    outputs, new_values = model.stateless_call(
-        [v.value for v in model.trainable_variables],
-        [v.value for v in non_trainable],
-        inputs,
-        training=True,
-    )
+    if weights is None:
+        weights = ([v.value for v in model.trainable_variables], [v.value for v in non_trainable])
+    outputs, new_values = model.stateless_call(weights[0], weights[1], inputs, training=True)
     seeds = _seed_states(model)
     if seeds:
         for var, value in zip(non_trainable, new_values):
             if id(var) in seeds:
                 var.assign(value)
     return outputs
+
+
+class _Untracked:
+    """Holds a Keras object without Keras tracking it (no double saving of shared weights)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _feature_model(discriminator):
+    """D's features for feature matching: the input of its last layer that has weights."""
+    last = [layer for layer in discriminator.layers if layer.weights][-1]
+    return keras.Model(discriminator.inputs, last.input, name="discriminator_features")
+
+
+class _RunningAverage:
+    """Historical averaging (Salimans et al., 2016): ||theta - mean of past thetas||^2."""
+
+    def __init__(self, variables, name):
+        self.targets = list(variables)
+        self.variables = [
+            keras.Variable(np.zeros(v.shape, "float32"), trainable=False, name=f"{name}_{i}",
+                           aggregation="only_first_replica")
+            for i, v in enumerate(self.targets)
+        ]
+        self.count = keras.Variable(0.0, trainable=False, name=f"{name}_count",
+                                    aggregation="only_first_replica")
+        self.variables.append(self.count)
+
+    def penalty(self):
+        # Before the first update the average is the current value: no penalty.
+        started = ops.cast(self.count > 0, "float32")
+        return started * sum(ops.sum(ops.square(ops.cast(t, "float32") - a))
+                             for t, a in zip(self.targets, self.variables))
+
+    def update(self):
+        n = self.count + 1.0
+        for t, a in zip(self.targets, self.variables):
+            a.assign(a + (ops.cast(t, "float32") - a) / n)
+        self.count.assign(n)
 
 
 def _check_pixels(arr, name):

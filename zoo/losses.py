@@ -67,9 +67,16 @@ def _mean(x):
 #   -log(1 - D(x)) = softplus(logit)
 
 
-def bce_d_loss(real_logits, fake_logits):
-    """-E[log D(x)] - E[log(1 - D(G(z)))]: D's side of both GAN objectives."""
-    return _mean(ops.softplus(-real_logits)) + _mean(ops.softplus(fake_logits))
+def bce_d_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """-E[log D(x)] - E[log(1 - D(G(z)))]: D's side of both GAN objectives.
+
+    ``label_smoothing=a`` is one-sided smoothing (Salimans et al., 2016): the
+    real target becomes 1 - a, the fake target stays 0.
+    """
+    real_term = ops.softplus(-real_logits)
+    if label_smoothing:
+        real_term = (1.0 - label_smoothing) * real_term + label_smoothing * ops.softplus(real_logits)
+    return _mean(real_term) + _mean(ops.softplus(fake_logits))
 
 
 def minimax_g_loss(real_logits, fake_logits):
@@ -95,4 +102,87 @@ register_loss(
 register_loss(
     "non_saturating", bce_d_loss, non_saturating_g_loss,
     description="Goodfellow et al. 2014, G maximises log D(G(z)).",
+)
+
+
+# -- Least squares (Mao et al., 2017), a=0 for fakes, b=c=1 ---------------------
+
+
+def least_squares_d_loss(real_logits, fake_logits):
+    """1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2] on the raw outputs."""
+    return 0.5 * _mean(ops.square(real_logits - 1.0)) + 0.5 * _mean(ops.square(fake_logits))
+
+
+def least_squares_g_loss(real_logits, fake_logits):
+    """1/2 E[(D(G(z)) - 1)^2]."""
+    del real_logits
+    return 0.5 * _mean(ops.square(fake_logits - 1.0))
+
+
+# -- Hinge (Lim & Ye 2017; Miyato et al. 2018) -----------------------------------
+
+
+def hinge_d_loss(real_logits, fake_logits):
+    """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]."""
+    return _mean(ops.relu(1.0 - real_logits)) + _mean(ops.relu(1.0 + fake_logits))
+
+
+def wasserstein_g_loss(real_logits, fake_logits):
+    """-E[D(G(z))]: the generator side of both the hinge and the Wasserstein game."""
+    del real_logits
+    return -_mean(fake_logits)
+
+
+# -- Wasserstein (Arjovsky et al., 2017) -----------------------------------------
+
+
+def wasserstein_d_loss(real_logits, fake_logits):
+    """E[D(G(z))] - E[D(x)]: the critic maximises the gap (Lipschitz via clipping or a penalty)."""
+    return _mean(fake_logits) - _mean(real_logits)
+
+
+# -- Relativistic (Jolicoeur-Martineau, 2019) ------------------------------------
+
+
+def relativistic_d_loss(real_logits, fake_logits):
+    """RSGAN: -E[log sigmoid(C(x_r) - C(x_f))] over paired real/fake samples."""
+    return _mean(ops.softplus(-(real_logits - fake_logits)))
+
+
+def relativistic_g_loss(real_logits, fake_logits):
+    """RSGAN: -E[log sigmoid(C(x_f) - C(x_r))]."""
+    return _mean(ops.softplus(-(fake_logits - real_logits)))
+
+
+def relativistic_average_d_loss(real_logits, fake_logits):
+    """RaGAN: real should look more real than the average fake, and fake less real than the average real."""
+    real_rel = real_logits - ops.mean(fake_logits)
+    fake_rel = fake_logits - ops.mean(real_logits)
+    return _mean(ops.softplus(-real_rel)) + _mean(ops.softplus(fake_rel))
+
+
+def relativistic_average_g_loss(real_logits, fake_logits):
+    """RaGAN: the discriminator's objective with the roles of real and fake swapped."""
+    return relativistic_average_d_loss(fake_logits, real_logits)
+
+
+register_loss(
+    "least_squares", least_squares_d_loss, least_squares_g_loss,
+    description="LSGAN, Mao et al. 2017 (a=0, b=c=1).",
+)
+register_loss(
+    "hinge", hinge_d_loss, wasserstein_g_loss,
+    description="Hinge loss of SNGAN/SAGAN (Lim & Ye 2017, Miyato et al. 2018).",
+)
+register_loss(
+    "wasserstein", wasserstein_d_loss, wasserstein_g_loss,
+    description="WGAN critic (Arjovsky et al. 2017); needs clipping or a gradient penalty.",
+)
+register_loss(
+    "relativistic", relativistic_d_loss, relativistic_g_loss, g_uses_real=True,
+    description="RSGAN, Jolicoeur-Martineau 2019.",
+)
+register_loss(
+    "relativistic_average", relativistic_average_d_loss, relativistic_average_g_loss,
+    g_uses_real=True, description="RaGAN, Jolicoeur-Martineau 2019.",
 )

@@ -139,7 +139,7 @@ def test_keras_round_trip_of_the_generator_reproduces_outputs(tmp_path):
 def test_network_mismatch_is_caught_at_construction():
     g, _ = tiny_networks(image_shape=(4, 4, 1))
     _, d = tiny_networks(image_shape=(4, 4, 3))
-    with pytest.raises(ConfigError, match=r"discriminator takes images of shape \(4, 4, 3\).*generator makes \(4, 4, 1\)"):
+    with pytest.raises(ConfigError, match=r"discriminator takes inputs of shape \(4, 4, 3\) but the generator makes \(4, 4, 1\)"):
         GAN(g, d)
 
 
