@@ -1,0 +1,481 @@
+"""``export_generator``: one call from a trained generator to verified serving artifacts.
+
+Layout of ``out_dir`` after ``export_generator(g, out_dir, name="generator", version=1)``:
+
+    out_dir/
+      manifest.json                       the manifest of the latest export into out_dir
+      models.config                       TF Serving model_config_list (every model in out_dir)
+      generator/1/                        SavedModel (TF Serving layout)
+        saved_model.pb  variables/  fingerprint.pb  assets/
+      generator-v1.onnx                   ONNX
+      generator-v1.tflite                 LiteRT float32
+      generator-v1.fp16.tflite            LiteRT with float16 weights
+      generator-v1.parity.npz             the fixed inputs and Keras outputs used for parity
+      generator-v1.manifest.json          this export's manifest (a copy of manifest.json)
+
+Everything is built and verified in a temporary directory beside ``out_dir``
+and only then renamed into place; the per-export manifest is written last, so
+an export without its manifest is incomplete.
+"""
+
+import datetime
+import errno
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+
+import numpy as np
+
+from exports import parity
+from exports.errors import ExportError, ParityError
+from exports.generator import (GeneratorSpec, TensorInfo, describe_generator, load_generator,
+                               sample_inputs)
+from exports.graph import SERVING_DEFAULT, UINT8_SIGNATURE
+from exports.onnx_export import DEFAULT_OPSET, check_opset
+from exports.saved_model import MODELS_CONFIG, models_config_text, served_models
+
+FORMATS = ("saved_model", "onnx", "litert")
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "numpy", "protobuf",
+                       "ai-edge-litert")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def check_formats(formats):
+    """A tuple of known format names from a list or a comma-separated string."""
+    if isinstance(formats, str):
+        formats = [f.strip() for f in formats.split(",") if f.strip()]
+    try:
+        formats = list(formats)
+    except TypeError:
+        formats = None
+    if not formats or not all(isinstance(f, str) for f in formats):
+        raise ExportError(
+            f"formats must name at least one of {', '.join(FORMATS)} (a list or a comma-separated "
+            f"string); got {formats!r}."
+        )
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ExportError(
+            f"Unknown export format(s) {', '.join(map(repr, unknown))}: valid formats are "
+            f"{', '.join(FORMATS)}."
+        )
+    return tuple(f for f in FORMATS if f in formats)
+
+
+def check_name(name):
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ExportError(
+            f"name must start with a letter and hold only letters, digits, '_' and '-' (it names "
+            f"a directory and the TF Serving model); got {name!r}."
+        )
+    return name
+
+
+def check_version(version):
+    if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)) or version < 1:
+        raise ExportError(
+            f"version must be a positive integer (TF Serving serves numbered versions); got "
+            f"{version!r}."
+        )
+    return int(version)
+
+
+def check_tolerance(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 2:
+        raise ExportError(f"{what} must be a number between 0 and 2; got {value!r}.")
+    return float(value)
+
+
+def artifact_paths(name, version):
+    """Relative path of each file or directory an export of ``(name, version)`` may write."""
+    stem = f"{name}-v{version}"
+    return {
+        "saved_model": f"{name}/{version}",
+        "onnx": f"{stem}.onnx",
+        "litert": f"{stem}.tflite",
+        "litert_fp16": f"{stem}.fp16.tflite",
+        "parity_inputs": f"{stem}.parity.npz",
+        "manifest": f"{stem}.manifest.json",
+    }
+
+
+def _prepare_out_dir(out_dir):
+    """Absolute ``out_dir``; creates its parent; raises ``ExportError`` if it cannot be written."""
+    if not isinstance(out_dir, (str, os.PathLike)) or not os.fspath(out_dir):
+        raise ExportError(f"out_dir must be a directory path; got {out_dir!r}.")
+    out = os.path.abspath(os.fspath(out_dir))
+    hint = "Pass an output directory you can write to (--out=DIR)."
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise ExportError(f"The output path {out!r} exists and is not a directory. {hint}")
+    parent = os.path.dirname(out)
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"Cannot create {parent!r} ({e.strerror}). {hint}") from None
+    for directory in (parent, out):
+        if os.path.isdir(directory) and not os.access(directory, os.W_OK | os.X_OK):
+            raise ExportError(f"The directory {directory!r} is not writable. {hint}")
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files_under(root, rel):
+    """Relative paths (``/``-separated) of every file at or under ``root/rel``."""
+    path = os.path.join(root, rel)
+    if os.path.isfile(path):
+        return [rel]
+    found = []
+    for dirpath, _, filenames in os.walk(path):
+        for filename in filenames:
+            full = os.path.join(dirpath, filename)
+            found.append(os.path.relpath(full, root).replace(os.sep, "/"))
+    return sorted(found)
+
+
+def package_versions():
+    versions = {"python": platform.python_version()}
+    for package in _VERSIONED_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def _write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=False)
+        f.write("\n")
+
+
+# --------------------------------------------------------------------------- parity plan
+
+
+def _parity_plan(formats, paths, litert_runtime, fp16_tolerance):
+    """``[(runtime group, [artifact job])]`` and ``{key: (tolerance, output dtype)}``."""
+    groups, tolerances = {}, {}
+
+    def add(group, key, kind, path, signature, tolerance, dtype="float32"):
+        groups.setdefault(group, []).append(
+            {"key": key, "kind": kind, "path": path, "signature": signature})
+        tolerances[key] = (tolerance, dtype)
+
+    if "saved_model" in formats:
+        add("tensorflow", "saved_model", "saved_model", paths["saved_model"], SERVING_DEFAULT,
+            parity.FLOAT32_TOLERANCE)
+        add("tensorflow", "saved_model_uint8", "saved_model", paths["saved_model"], UINT8_SIGNATURE,
+            parity.UINT8_TOLERANCE, "uint8")
+    if "onnx" in formats:
+        add("onnxruntime", "onnx", "onnx", paths["onnx"], None, parity.FLOAT32_TOLERANCE)
+    if "litert" in formats:
+        group = "litert" if litert_runtime == "ai_edge_litert" else "tensorflow"
+        add(group, "litert", "tflite", paths["litert"], SERVING_DEFAULT, parity.FLOAT32_TOLERANCE)
+        add(group, "litert_fp16", "tflite", paths["litert_fp16"], SERVING_DEFAULT, fp16_tolerance)
+    return groups, tolerances
+
+
+def _verify(root, groups, tolerances, spec, npz_path, reference, scratch, litert_runtime):
+    """Runs every artifact group in its own process; returns ``(errors, runtime info)``.
+
+    Raises ``ParityError`` naming every artifact that is off (all of them are checked first).
+    """
+    errors, infos, failures = {}, {}, []
+    for group, jobs in groups.items():
+        absolute = [dict(job, path=os.path.join(root, job["path"])) for job in jobs]
+        outputs, report = parity.run_in_subprocess(absolute, npz_path, scratch, litert_runtime)
+        if group in ("onnxruntime", "litert") and report["modules"].get("tensorflow"):
+            raise ParityError(f"The {group} parity process imported tensorflow; it must not need it.")
+        for job in jobs:
+            key = job["key"]
+            tolerance, dtype = tolerances[key]
+            info = report["artifacts"][key]
+            parity.check_io(key, info, spec, output_dtype=dtype)
+            expected = reference if dtype == "float32" else {
+                b: parity.uint8_reference(v) for b, v in reference.items()}
+            error = parity.max_abs_error(outputs, key, expected)
+            errors[key] = int(error) if dtype == "uint8" else error
+            infos[key] = dict(info, process=group)
+            if not error <= tolerance:
+                failures.append(f"{key}: max |artifact - keras| = {error:.3g} > tolerance {tolerance:g}")
+    errors = {k: errors[k] for k in tolerances if k in errors}  # the order of FORMATS
+    if failures:
+        raise ParityError(
+            "Exported artifacts do not reproduce the Keras generator: " + "; ".join(failures)
+            + ". Nothing was written. If a layer is not supported faithfully by a format, leave "
+            "that format out (formats=...)."
+        )
+    return errors, infos
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_generator(generator, out_dir, formats=FORMATS, name="generator", version=1,
+                     opset=DEFAULT_OPSET, overwrite=False, fp16_tolerance=parity.FLOAT16_TOLERANCE,
+                     serving_base_path="/models", seed=0):
+    """Exports a generator to SavedModel / ONNX / LiteRT, verifies each artifact, returns the manifest.
+
+    Args:
+        generator: a functional ``keras.Model`` (or a ``zoo.GAN``, whose generator is taken), a
+            path to a ``.keras`` file, or a recipe workdir containing ``generator.keras``.
+        out_dir: where the export goes (layout in this module's docstring).
+        formats: any of ``"saved_model"``, ``"onnx"``, ``"litert"`` (list or comma-separated).
+        name: the model name (TF Serving model name, directory and file stem).
+        version: a positive integer, the TF Serving version directory.
+        opset: the ONNX opset (13 to 18).
+        overwrite: replace an existing export of the same ``name`` and ``version``.
+        fp16_tolerance: the largest absolute error allowed for the float16 LiteRT model.
+        serving_base_path: where ``out_dir`` is mounted in the TF Serving container
+            (``models.config`` names ``<serving_base_path>/<name>``).
+        seed: seed of the fixed parity inputs.
+
+    Returns:
+        The manifest (also written to ``out_dir/manifest.json``).
+
+    Raises:
+        ExportError (a ``zoo.errors.ConfigError``): bad arguments, a model that is not a
+        generator, an existing export without ``overwrite``, an unwritable ``out_dir``.
+        UnsafeGraphError: the graph calls into Python or draws random numbers.
+        ParityError: an artifact does not reproduce the Keras outputs within tolerance.
+
+    Example:
+        >>> manifest = export_generator("runs/dcgan_mnist", "exported", version=1)
+        >>> manifest["parity"]["max_abs_error"]["onnx"]
+    """
+    formats = check_formats(formats)
+    name = check_name(name)
+    version = check_version(version)
+    if "onnx" in formats:
+        opset = check_opset(opset)
+    fp16_tolerance = check_tolerance(fp16_tolerance, "fp16_tolerance")
+    if not isinstance(serving_base_path, str) or not serving_base_path.startswith("/"):
+        raise ExportError(f"serving_base_path must be an absolute path; got {serving_base_path!r}.")
+    out = _prepare_out_dir(out_dir)
+    paths = artifact_paths(name, version)
+    _check_conflicts(out, paths, overwrite)
+
+    model, source = load_generator(generator)
+    spec = describe_generator(model)
+
+    try:
+        tmp = tempfile.mkdtemp(dir=os.path.dirname(out), prefix=f".{os.path.basename(out)}.export-")
+    except OSError as e:
+        raise ExportError(
+            f"Cannot create a temporary directory beside {out!r} ({e.strerror}). Pass an output "
+            "directory whose parent you can write to."
+        ) from None
+    try:
+        stage, scratch = os.path.join(tmp, "stage"), os.path.join(tmp, "scratch")
+        os.makedirs(stage)
+        os.makedirs(scratch)
+        manifest = _build(model, spec, source, stage, scratch, formats, name, version, opset,
+                          paths, fp16_tolerance, seed)
+        _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path)
+        return manifest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_conflicts(out, paths, overwrite):
+    existing = [rel for rel in paths.values() if os.path.lexists(os.path.join(out, rel))]
+    if existing and not overwrite:
+        raise ExportError(
+            f"{os.path.join(out, existing[0])!r} already exists (an earlier export of this name and "
+            "version). Pass overwrite=True (--overwrite) to replace it, or choose another "
+            "version (--version=N)."
+        )
+    return existing
+
+
+def _build(model, spec, source, stage, scratch, formats, name, version, opset, paths,
+           fp16_tolerance, seed):
+    from exports.litert_export import QUANTIZATIONS, litert_runtime, write_tflite
+    from exports.onnx_export import write_onnx
+    from exports.saved_model import write_saved_model
+
+    feeds = sample_inputs(spec, batch_sizes=(5, 1), seed=seed)
+    reference = parity.keras_reference(model, feeds)
+    for images in reference.values():
+        if not np.all(np.isfinite(images)) or np.abs(images).max() > 1 + 1e-6:
+            raise ExportError(
+                "The generator's outputs are not images in [-1, 1] (found values outside that "
+                "range or NaN); the generator contract needs a tanh-like output layer."
+            )
+    npz_path = os.path.join(stage, paths["parity_inputs"])
+    np.savez(npz_path, **feeds, **{f"keras/{b}": v for b, v in reference.items()})
+
+    artifacts = {}
+    saved_model_dir = os.path.join(stage if "saved_model" in formats else scratch, paths["saved_model"])
+    os.makedirs(os.path.dirname(saved_model_dir), exist_ok=True)
+    signatures = write_saved_model(model, spec, saved_model_dir)
+    if "saved_model" in formats:
+        artifacts["saved_model"] = {"path": paths["saved_model"], "signatures": {s: {} for s in signatures},
+                                    "tf_serving": {"model_name": name, "version": version,
+                                                   "config": MODELS_CONFIG}}
+    if "onnx" in formats:
+        write_onnx(model, spec, os.path.join(stage, paths["onnx"]), opset)
+        artifacts["onnx"] = {"path": paths["onnx"], "opset": opset}
+    runtime = litert_runtime()
+    if "litert" in formats:
+        write_tflite(saved_model_dir, os.path.join(stage, paths["litert"]))
+        write_tflite(saved_model_dir, os.path.join(stage, paths["litert_fp16"]), float16=True)
+        artifacts["litert"] = {"path": paths["litert"], "quantization": QUANTIZATIONS["float32"]}
+        artifacts["litert_fp16"] = {"path": paths["litert_fp16"],
+                                    "quantization": QUANTIZATIONS["float16"]}
+
+    groups, tolerances = _parity_plan(formats, paths, runtime, fp16_tolerance)
+    errors, infos = _verify(stage, groups, tolerances, spec, npz_path, reference, scratch, runtime)
+    for key, info in infos.items():
+        entry = {"inputs": info["inputs"], "outputs": info["outputs"], "runtime": info["runtime"],
+                 "parity_process": info["process"]}
+        if key == "saved_model":
+            artifacts["saved_model"]["signatures"][SERVING_DEFAULT] = entry
+        elif key == "saved_model_uint8":
+            artifacts["saved_model"]["signatures"][UINT8_SIGNATURE] = entry
+        else:
+            artifacts[key].update(entry)
+
+    files = {}
+    for rel in [paths[k] for k in artifacts] + [paths["parity_inputs"]]:
+        for f in _files_under(stage, rel):
+            files[f] = sha256_file(os.path.join(stage, f))
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "name": name,
+        "version": version,
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "source": source,
+        "formats": list(formats),
+        "inputs": spec.to_dict()["inputs"],
+        "outputs": spec.to_dict()["outputs"],
+        "artifacts": artifacts,
+        "parity": {
+            "inputs": paths["parity_inputs"],
+            "batch_sizes": [5, 1],
+            "seed": seed,
+            "max_abs_error": errors,
+            "tolerance": {k: v[0] for k, v in tolerances.items()},
+            "note": "each artifact ran in a separate process (parity_process) on the inputs in "
+                    "the .npz; errors are max |artifact - keras| over both batches (uint8: in "
+                    "pixel levels)",
+        },
+        "versions": package_versions(),
+        "files": dict(sorted(files.items())),
+    }
+
+
+def _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path):
+    """Moves the verified export from ``stage`` into ``out``; the manifests go last."""
+    own = [paths[k] for k in manifest["artifacts"]] + [paths["parity_inputs"]]
+    if not os.path.exists(out):
+        names = served_models(stage)
+        if names:
+            with open(os.path.join(stage, MODELS_CONFIG), "w") as f:
+                f.write(models_config_text(names, serving_base_path))
+        _finish_manifest(manifest, stage, paths)
+        os.chmod(stage, 0o755)
+        try:
+            os.rename(stage, out)  # the whole export appears at once
+            return
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            # out_dir appeared meanwhile: fall through and merge into it.
+            for shared in (MODELS_CONFIG, MANIFEST, paths["manifest"]):
+                if os.path.exists(os.path.join(stage, shared)):
+                    os.remove(os.path.join(stage, shared))
+    existing = _check_conflicts(out, paths, overwrite)
+    replaced = os.path.join(tmp, "replaced")
+    for i, rel in enumerate(existing):  # only with overwrite=True
+        os.makedirs(replaced, exist_ok=True)
+        os.rename(os.path.join(out, rel), os.path.join(replaced, str(i)))
+    for rel in own:
+        target = os.path.join(out, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.rename(os.path.join(stage, rel), target)
+    from zoo.io import write_atomic
+
+    names = served_models(out)
+    if names:
+        write_atomic(os.path.join(out, MODELS_CONFIG), models_config_text(names, serving_base_path))
+    _finish_manifest(manifest, out, paths)
+
+
+def _finish_manifest(manifest, root, paths):
+    """Records the shared files' hashes, then writes the per-export manifest and manifest.json."""
+    from zoo.io import write_atomic
+
+    config = os.path.join(root, MODELS_CONFIG)
+    manifest["shared_files"] = {MODELS_CONFIG: sha256_file(config)} if os.path.exists(config) else {}
+    text = json.dumps(manifest, indent=2) + "\n"
+    write_atomic(os.path.join(root, paths["manifest"]), text)
+    write_atomic(os.path.join(root, MANIFEST), text)
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def load_manifest(out_dir, name=None, version=None):
+    """The manifest of ``(name, version)`` in ``out_dir`` (default: the latest export)."""
+    out = os.fspath(out_dir)
+    path = os.path.join(out, MANIFEST if name is None else artifact_paths(name, version)["manifest"])
+    if not os.path.isfile(path):
+        raise ExportError(f"{path!r} does not exist: {out!r} holds no such export.")
+    with open(path) as f:
+        return json.load(f)
+
+
+def verify_export(out_dir, name=None, version=None):
+    """Re-checks an export: every file's sha256, then parity against the stored Keras outputs.
+
+    Returns ``{artifact key: max abs error}``; raises ``ParityError`` if a file changed or an
+    artifact no longer reproduces the stored outputs within the manifest's tolerance.
+    """
+    from exports.litert_export import litert_runtime
+
+    out = os.path.abspath(os.fspath(out_dir))
+    manifest = load_manifest(out, name, version)
+    changed = [rel for rel, digest in manifest["files"].items()
+               if not os.path.isfile(os.path.join(out, rel)) or sha256_file(os.path.join(out, rel)) != digest]
+    if changed:
+        raise ParityError(
+            f"Files of the export changed or vanished since it was written: {', '.join(changed[:5])}. "
+            "Export again (with --overwrite)."
+        )
+    spec = GeneratorSpec(
+        tuple(TensorInfo(t["name"], tuple(t["shape"]), t["dtype"], t.get("num_classes"))
+              for t in manifest["inputs"]),
+        TensorInfo(manifest["outputs"][0]["name"], tuple(manifest["outputs"][0]["shape"]),
+                   manifest["outputs"][0]["dtype"]),
+    )
+    paths = artifact_paths(manifest["name"], manifest["version"])
+    npz_path = os.path.join(out, manifest["parity"]["inputs"])
+    with np.load(npz_path) as data:
+        reference = {k.split("/", 1)[1]: data[k] for k in data.files if k.startswith("keras/")}
+    runtime = litert_runtime()
+    groups, tolerances = _parity_plan(manifest["formats"], paths, runtime,
+                                      manifest["parity"]["tolerance"].get("litert_fp16",
+                                                                          parity.FLOAT16_TOLERANCE))
+    with tempfile.TemporaryDirectory(prefix="ganzoo-verify-") as scratch:
+        errors, _ = _verify(out, groups, tolerances, spec, npz_path, reference, scratch, runtime)
+    return errors
