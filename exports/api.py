@@ -409,6 +409,9 @@ def _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path):
     for i, rel in enumerate(existing):  # only with overwrite=True
         os.makedirs(replaced, exist_ok=True)
         os.rename(os.path.join(out, rel), os.path.join(replaced, str(i)))
+    base = os.path.join(out, manifest["name"])
+    if existing and os.path.isdir(base) and not os.listdir(base):
+        os.rmdir(base)  # its only version was replaced by an export without a SavedModel
     for rel in own:
         target = os.path.join(out, rel)
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -416,8 +419,11 @@ def _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path):
     from zoo.io import write_atomic
 
     names = served_models(out)
+    config = os.path.join(out, MODELS_CONFIG)
     if names:
-        write_atomic(os.path.join(out, MODELS_CONFIG), models_config_text(names, serving_base_path))
+        write_atomic(config, models_config_text(names, serving_base_path))
+    elif os.path.exists(config):  # the last SavedModel was replaced: nothing left to serve
+        os.remove(config)
     _finish_manifest(manifest, out, paths)
 
 
