@@ -194,7 +194,8 @@ def _parity_plan(formats, paths, litert_runtime, fp16_tolerance):
     return groups, tolerances
 
 
-def _verify(root, groups, tolerances, spec, npz_path, reference, scratch, litert_runtime):
+def _verify(root, groups, tolerances, spec, npz_path, reference, scratch, litert_runtime,
+            exporting=True):
     """Runs every artifact group in its own process; returns ``(errors, runtime info)``.
 
     Raises ``ParityError`` naming every artifact that is off (all of them are checked first).
@@ -219,11 +220,11 @@ def _verify(root, groups, tolerances, spec, npz_path, reference, scratch, litert
                 failures.append(f"{key}: max |artifact - keras| = {error:.3g} > tolerance {tolerance:g}")
     errors = {k: errors[k] for k in tolerances if k in errors}  # the order of FORMATS
     if failures:
-        raise ParityError(
-            "Exported artifacts do not reproduce the Keras generator: " + "; ".join(failures)
-            + ". Nothing was written. If a layer is not supported faithfully by a format, leave "
-            "that format out (formats=...)."
-        )
+        advice = (". Nothing was written. If a layer is not supported faithfully by a format, "
+                  "leave that format out (formats=...)." if exporting else
+                  ". Export again (with --overwrite).")
+        raise ParityError("Exported artifacts do not reproduce the Keras generator: "
+                          + "; ".join(failures) + advice)
     return errors, infos
 
 
@@ -483,5 +484,6 @@ def verify_export(out_dir, name=None, version=None):
                                       manifest["parity"]["tolerance"].get("litert_fp16",
                                                                           parity.FLOAT16_TOLERANCE))
     with tempfile.TemporaryDirectory(prefix="ganzoo-verify-") as scratch:
-        errors, _ = _verify(out, groups, tolerances, spec, npz_path, reference, scratch, runtime)
+        errors, _ = _verify(out, groups, tolerances, spec, npz_path, reference, scratch, runtime,
+                            exporting=False)
     return errors

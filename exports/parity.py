@@ -66,8 +66,8 @@ def run_in_subprocess(artifacts, inputs_npz, scratch_dir, litert_runtime="tensor
         json.dump(job, f)
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # Keep the runner away from the repository: it must load artifacts, not our code.
-    env.pop("PYTHONPATH", None)
+    # PYTHONPATH is kept (it may be how the runtimes are installed); the runner checks that
+    # it imported none of the zoo's packages.
     try:
         proc = subprocess.run(
             [sys.executable, RUNNER, job_path], capture_output=True, text=True,

@@ -139,6 +139,28 @@ def test_tampered_artifact_fails_the_export_and_writes_nothing(tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_failure_while_placing_leaves_no_finished_looking_export(onnx_export_dir, monkeypatch):
+    from exports import api
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(api, "_finish_manifest", crash)
+    # A new directory: the stage is never renamed into place.
+    with pytest.raises(OSError, match="disk full"):
+        exports.export_generator(lib.dcgan_generator(), onnx_export_dir[0].parent / "new", formats="onnx")
+    assert not (onnx_export_dir[0].parent / "new").exists()
+    # An existing directory: version 2's files may have arrived, but not its manifest.
+    out, first = onnx_export_dir
+    with pytest.raises(OSError, match="disk full"):
+        exports.export_generator(lib.dcgan_generator(), out, formats="onnx", version=2)
+    assert not (out / "generator-v2.manifest.json").exists()
+    assert json.loads((out / "manifest.json").read_text()) == first
+    with pytest.raises(exports.ExportError, match="holds no such export"):
+        exports.load_manifest(out, "generator", 2)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["exported"]
+
+
 def test_verify_export_rechecks_hashes_and_parity(onnx_export_dir):
     out, manifest = onnx_export_dir
     errors = exports.verify_export(out)
