@@ -34,10 +34,22 @@ def tensor_specs(spec):
     return [tf.TensorSpec(t.shape, tf.as_dtype(t.dtype), name=t.name) for t in spec.inputs]
 
 
+def model_inputs(model, tensors):
+    """What to call ``model`` with for ``tensors`` given in ``model.inputs`` order.
+
+    Several inputs go by name (a dict), which Keras matches whether the model was built
+    from a list or a dict of inputs.
+    """
+    tensors = list(tensors)
+    if len(tensors) == 1:
+        return tensors[0]
+    return {t.name: x for t, x in zip(model.inputs, tensors)}
+
+
 def _generate(model, tensors):
     import tensorflow as tf
 
-    images = model(tensors[0] if len(tensors) == 1 else list(tensors), training=False)
+    images = model(model_inputs(model, tensors), training=False)
     return tf.cast(images, tf.float32)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from exports.errors import ParityError
 from exports.generator import batch_count, batch_feeds
+from exports.graph import model_inputs
 
 FLOAT32_TOLERANCE = 1e-4
 FLOAT16_TOLERANCE = 1e-2
@@ -37,8 +38,7 @@ def keras_reference(model, feeds):
     outputs = {}
     for i in range(batch_count(feeds)):
         feed = batch_feeds(feeds, i)
-        x = [feed[n] for n in names]
-        out = model(x[0] if len(x) == 1 else x, training=False)
+        out = model(model_inputs(model, [feed[n] for n in names]), training=False)
         outputs[f"b{i}"] = np.asarray(out, dtype=np.float32)
     return outputs
 

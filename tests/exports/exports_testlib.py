@@ -40,8 +40,9 @@ def tiny_dcgan_generator(seed=0):
     return spread_weights(g, seed)
 
 
-def two_input_generator(label_shape=(), num_classes=10, seed=1):
-    """A conditional generator built by hand: inputs "z" (8,) float32 and "labels" int32."""
+def two_input_generator(label_shape=(), num_classes=10, seed=1, as_dict=False):
+    """A conditional generator built by hand: inputs "z" (8,) float32 and "labels" int32
+    (given to keras.Model as a list, or as a dict when ``as_dict``)."""
     z = keras.Input((8,), name="z")
     labels = keras.Input(label_shape, dtype="int32", name="labels")
     e = keras.layers.Embedding(num_classes, 4, name="label_embedding")(labels)
@@ -52,13 +53,14 @@ def two_input_generator(label_shape=(), num_classes=10, seed=1):
     x = keras.layers.ReLU(name="relu")(x)
     x = keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same", name="to_image")(x)
     images = keras.layers.Activation("tanh", dtype="float32", name="images")(x)
-    return spread_weights(keras.Model([z, labels], images, name="cond_generator"), seed)
+    inputs = {"labels": labels, "z": z} if as_dict else [z, labels]
+    return spread_weights(keras.Model(inputs, images, name="cond_generator"), seed)
 
 
 def keras_outputs(model, feeds):
     names = [t.name for t in model.inputs]
-    x = [feeds[n] for n in names]
-    return np.asarray(model(x[0] if len(x) == 1 else x, training=False))
+    return np.asarray(model(feeds[names[0]] if len(names) == 1 else {n: feeds[n] for n in names},
+                            training=False))
 
 
 def run_python(code, *args, timeout=300):

@@ -187,6 +187,18 @@ def test_exports_from_a_recipe_workdir_and_a_gan(tmp_path):
     np.testing.assert_allclose(a["keras/b0"], b["keras/b0"], atol=1e-6)  # the same weights
 
 
+def test_a_generator_built_from_a_dict_of_inputs(tmp_path):
+    g = lib.two_input_generator(as_dict=True)
+    manifest = exports.export_generator(g, tmp_path / "out", formats="onnx")
+    assert [t["name"] for t in manifest["inputs"]] == [t.name for t in g.inputs]
+    assert sorted(t["name"] for t in manifest["artifacts"]["onnx"]["inputs"]) == ["labels", "z"]
+    assert manifest["parity"]["max_abs_error"]["onnx"] <= 1e-4
+    data = np.load(tmp_path / "out" / "generator-v1.parity.npz")
+    feed = {"z": data["b0/z"], "labels": data["b0/labels"]}
+    np.testing.assert_allclose(data["keras/b0"], lib.keras_outputs(g, feed), atol=1e-6)
+    assert np.abs(data["keras/b0"]).max() > 0.3
+
+
 # --------------------------------------------------------------------------- validation
 
 
