@@ -187,16 +187,27 @@ def test_exports_from_a_recipe_workdir_and_a_gan(tmp_path):
     np.testing.assert_allclose(a["keras/b0"], b["keras/b0"], atol=1e-6)  # the same weights
 
 
-def test_a_generator_built_from_a_dict_of_inputs(tmp_path):
-    g = lib.two_input_generator(as_dict=True)
+def test_a_generator_built_from_a_dict_of_inputs_with_labels_of_shape_1(tmp_path):
+    g = lib.two_input_generator(as_dict=True, label_shape=(1,))
     manifest = exports.export_generator(g, tmp_path / "out", formats="onnx")
     assert [t["name"] for t in manifest["inputs"]] == [t.name for t in g.inputs]
-    assert sorted(t["name"] for t in manifest["artifacts"]["onnx"]["inputs"]) == ["labels", "z"]
+    assert sorted((t["name"], tuple(t["shape"])) for t in manifest["artifacts"]["onnx"]["inputs"]) == [
+        ("labels", (None, 1)), ("z", (None, 8))]
     assert manifest["parity"]["max_abs_error"]["onnx"] <= 1e-4
     data = np.load(tmp_path / "out" / "generator-v1.parity.npz")
     feed = {"z": data["b0/z"], "labels": data["b0/labels"]}
     np.testing.assert_allclose(data["keras/b0"], lib.keras_outputs(g, feed), atol=1e-6)
     assert np.abs(data["keras/b0"]).max() > 0.3
+    # The edge example fills labels of shape (batch, 1) too.
+    import onnxruntime as ort
+
+    from exports import edge_example
+
+    session = ort.InferenceSession(str(tmp_path / "out" / "generator-v1.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    feeds = edge_example.make_feeds(session, 3, seed=0, labels=7)
+    assert feeds["labels"].tolist() == [[7], [7], [7]]
+    np.testing.assert_allclose(session.run(["images"], feeds)[0], lib.keras_outputs(g, feeds), atol=1e-5)
 
 
 # --------------------------------------------------------------------------- validation
