@@ -1,7 +1,13 @@
-"""Custom Keras layers (spectral norm, self-attention, equalized LR, AdaIN, ...).
+"""Custom Keras layers, one per module; each is registered serializable.
 
-Each layer lives in its own module, is registered serializable and exportable.
 Importing ``layers`` pulls in only Keras/TensorFlow, never TFDS or absl.
-The layers arrive with the image architectures (SNGAN, SAGAN, ProGAN, StyleGAN);
-DCGAN needs only Keras's built-in layers.
+The image-architecture layers (spectral norm, self-attention, equalized LR,
+AdaIN, pixel norm, ...) arrive with SNGAN/SAGAN/ProGAN/StyleGAN.
 """
+
+from layers.maxout import Maxout
+from layers.minibatch_discrimination import MinibatchDiscrimination
+from layers.virtual_batch_norm import DropReference, ReferenceBatch, VirtualBatchNormalization
+
+__all__ = ["Maxout", "MinibatchDiscrimination", "ReferenceBatch", "DropReference",
+           "VirtualBatchNormalization"]

@@ -430,16 +430,15 @@ class GAN(keras.Model):
     def _unrolled_weights(self, real, condition):
         """D's weights after ``unrolled_steps`` functional updates (Metz et al., 2017).
 
-        Each unrolled step uses the real D optimizer's rule and state
-        (``stateless_apply``) on fresh fakes; everything stays differentiable,
-        so the generator's gradient flows through the unrolled updates.
+        Each unrolled step follows the D optimizer's rule from its current state
+        (Adam's moments and step count; any other optimizer: plain gradient steps
+        at its learning rate) on fresh fakes. Everything stays differentiable, so
+        the generator's gradient flows through the unrolled updates.
         """
-        d_vars = self.discriminator.trainable_variables
-        trainable = [v.value for v in d_vars]
+        trainable = [v.value for v in self.discriminator.trainable_variables]
         non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
-        opt = self.d_optimizer
-        opt_state = [v.value for v in opt.variables]
-        for _ in range(self.unrolled_steps):
+        update = _functional_update(self.d_optimizer, self.discriminator.trainable_variables)
+        for step in range(self.unrolled_steps):
             z = self.sample_latents(ops.shape(real)[0])
             fake = _forward(self.generator, self.generator_inputs(z, condition), update_state=False)
             with tf.GradientTape() as inner:
@@ -448,8 +447,7 @@ class GAN(keras.Model):
                 real_logits = self.discriminate(real, condition, update_state=False, weights=weights)
                 fake_logits = self.discriminate(fake, condition, update_state=False, weights=weights)
                 loss = self.adversarial_loss.d_loss(real_logits, fake_logits)
-            grads = inner.gradient(loss, trainable)
-            trainable, opt_state = opt.stateless_apply(opt_state, grads, trainable)
+            trainable = update(step, trainable, inner.gradient(loss, trainable))
         return trainable, non_trainable
 
     def _total(self, terms, declared, hook):
@@ -534,7 +532,7 @@ class GAN(keras.Model):
                 f"The images are {arr.dtype}; the GAN trains on floats in [-1, 1]. "
                 "Scale them with x / 127.5 - 1."
             )
-        _check_pixels(arr, "x")
+        _check_pixels(arr, "x", images=len(want) == 3)
 
     # ------------------------------------------------------------------ sampling
 
@@ -661,6 +659,36 @@ def _forward(model, inputs, update_state, weights=None):
     return outputs
 
 
+def _functional_update(optimizer, variables):
+    """``update(step, weights, grads) -> new weights`` following ``optimizer`` without touching it.
+
+    Adam continues from its current moments and step count (its moments evolve
+    inside the unrolling); other optimizers get plain gradient steps at their
+    current learning rate.
+    """
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    lr = ops.cast(inner.learning_rate, "float32")
+    if not isinstance(inner, keras.optimizers.Adam):
+        return lambda step, weights, grads: [w - lr * g for w, g in zip(weights, grads)]
+    index = {id(v): inner._get_variable_index(v) for v in variables}
+    m = [inner._momentums[index[id(v)]].value for v in variables]
+    u = [inner._velocities[index[id(v)]].value for v in variables]
+    b1, b2, eps = inner.beta_1, inner.beta_2, inner.epsilon
+    start = ops.cast(inner.iterations, "float32")
+
+    def update(step, weights, grads):
+        t = start + step + 1.0
+        out = []
+        for i, (w, g) in enumerate(zip(weights, grads)):
+            m[i] = b1 * m[i] + (1.0 - b1) * g
+            u[i] = b2 * u[i] + (1.0 - b2) * ops.square(g)
+            m_hat, u_hat = m[i] / (1.0 - b1**t), u[i] / (1.0 - b2**t)
+            out.append(w - lr * m_hat / (ops.sqrt(u_hat) + eps))
+        return out
+
+    return update
+
+
 class _Untracked:
     """Holds a Keras object without Keras tracking it (no double saving of shared weights)."""
 
@@ -701,11 +729,13 @@ class _RunningAverage:
         self.count.assign(n)
 
 
-def _check_pixels(arr, name):
-    """Rejects non-finite pixels and values outside [-1, 1] in a float array."""
+def _check_pixels(arr, name, images=True):
+    """Rejects non-finite values, and for images values outside [-1, 1]."""
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise DataError(f"{name} contains {bad} NaN/Inf pixel values; clean or drop those images.")
+        raise DataError(f"{name} contains {bad} NaN/Inf values; clean or drop those samples.")
+    if not images:
+        return
     lo, hi = float(np.min(arr)), float(np.max(arr))
     if lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3:
         raise DataError(

@@ -19,8 +19,8 @@ def gradient_norms(critic, points):
     """Per-sample L2 norm of d critic(x) / dx at ``points``, shape (batch,)."""
     with tf.GradientTape() as tape:
         tape.watch(points)
-        scores = critic(points)
-    grads = tape.gradient(tf.reduce_sum(tf.cast(scores, tf.float32)), points)
+        total = tf.reduce_sum(tf.cast(critic(points), tf.float32))
+    grads = tape.gradient(total, points)
     axes = list(range(1, len(points.shape)))
     return tf.sqrt(tf.reduce_sum(tf.square(tf.cast(grads, tf.float32)), axis=axes) + 1e-12)
 

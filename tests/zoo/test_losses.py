@@ -82,3 +82,50 @@ def test_registry_entries_are_uniform():
         assert np.shape(value) == ()
         value = pair.g_loss(REAL, FAKE)
         assert np.shape(value) == ()
+
+
+def test_one_sided_label_smoothing_changes_only_the_real_target():
+    a = 0.1
+    expected = mean([(1 - a) * softplus(-r) + a * softplus(r) for r in REAL[:, 0]]) + mean(
+        [softplus(f) for f in FAKE[:, 0]])
+    got = float(losses.bce_d_loss(REAL, FAKE, label_smoothing=a))
+    assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_least_squares():
+    d = 0.5 * mean([(r - 1) ** 2 for r in REAL[:, 0]]) + 0.5 * mean([f**2 for f in FAKE[:, 0]])
+    g = 0.5 * mean([(f - 1) ** 2 for f in FAKE[:, 0]])
+    pair = losses.get_loss("least_squares")
+    assert float(pair.d_loss(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+    assert float(pair.g_loss(None, FAKE)) == pytest.approx(g, rel=1e-6)
+
+
+def test_hinge():
+    d = mean([max(0.0, 1 - r) for r in REAL[:, 0]]) + mean([max(0.0, 1 + f) for f in FAKE[:, 0]])
+    pair = losses.get_loss("hinge")
+    assert float(pair.d_loss(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+    assert float(pair.g_loss(None, FAKE)) == pytest.approx(-mean(FAKE[:, 0]), rel=1e-6)
+
+
+def test_wasserstein():
+    pair = losses.get_loss("wasserstein")
+    assert float(pair.d_loss(REAL, FAKE)) == pytest.approx(mean(FAKE[:, 0]) - mean(REAL[:, 0]), rel=1e-6)
+    assert float(pair.g_loss(None, FAKE)) == pytest.approx(-mean(FAKE[:, 0]), rel=1e-6)
+
+
+def test_relativistic_pairs_real_and_fake():
+    pair = losses.get_loss("relativistic")
+    assert pair.g_uses_real
+    d = mean([softplus(-(r - f)) for r, f in zip(REAL[:, 0], FAKE[:, 0])])
+    g = mean([softplus(-(f - r)) for r, f in zip(REAL[:, 0], FAKE[:, 0])])
+    assert float(pair.d_loss(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+    assert float(pair.g_loss(REAL, FAKE)) == pytest.approx(g, rel=1e-6)
+
+
+def test_relativistic_average_compares_with_the_other_sides_mean():
+    pair = losses.get_loss("relativistic_average")
+    mr, mf = mean(REAL[:, 0]), mean(FAKE[:, 0])
+    d = mean([softplus(-(r - mf)) for r in REAL[:, 0]]) + mean([softplus(f - mr) for f in FAKE[:, 0]])
+    g = mean([softplus(-(f - mr)) for f in FAKE[:, 0]]) + mean([softplus(r - mf) for r in REAL[:, 0]])
+    assert float(pair.d_loss(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+    assert float(pair.g_loss(REAL, FAKE)) == pytest.approx(g, rel=1e-6)

@@ -1,5 +1,7 @@
 """Network builders, one module per family; each returns a functional keras.Model."""
 
 from zoo.networks.dcgan import dcgan_discriminator, dcgan_generator, upsampling_plan
+from zoo.networks.mlp import mlp_discriminator, mlp_generator
 
-__all__ = ["dcgan_generator", "dcgan_discriminator", "upsampling_plan"]
+__all__ = ["dcgan_generator", "dcgan_discriminator", "upsampling_plan", "mlp_generator",
+           "mlp_discriminator"]
