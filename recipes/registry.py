@@ -27,6 +27,7 @@ class TrainConfig:
     batch_size: int = 64
     epochs: int = 20
     steps: typing.Optional[int] = None  # total train steps; overrides epochs
+    optimizer: str = "adam"  # "adam" or "rmsprop" (WGAN with clipping)
     g_lr: float = 2e-4
     d_lr: float = 2e-4
     beta_1: float = 0.5
@@ -58,12 +59,29 @@ RECIPES = {
         variant="dcgan", dataset="cifar10", epochs=30, batch_size=128,
         model=dict(latent_dim=100, width=64),
     ),
+    # WGAN-GP (Gulrajani et al.): 5 critic steps, lambda 10, Adam(1e-4, 0.5, 0.9), no batch norm in D.
+    "wgan_gp_fashion_mnist": dict(
+        variant="dcgan", dataset="fashion_mnist", epochs=10, g_lr=1e-4, d_lr=1e-4, beta_1=0.5, beta_2=0.9,
+        model=dict(latent_dim=100, width=64, d_norm="layer", loss="wasserstein", penalty="wgan_gp",
+                   penalty_weight=10.0, d_steps=5),
+    ),
+    # WGAN (Arjovsky et al.): clipping at 0.01, 5 critic steps, RMSProp 5e-5.
+    "wgan_mnist": dict(
+        variant="dcgan", dataset="mnist_embedded", epochs=20, optimizer="rmsprop", g_lr=5e-5, d_lr=5e-5,
+        model=dict(latent_dim=100, width=64, loss="wasserstein", clip_value=0.01, d_steps=5),
+    ),
+    # LSGAN and hinge/TTUR on the embedded MNIST (TTUR: D learns 4x faster, as in SAGAN).
+    "lsgan_mnist": dict(variant="dcgan", dataset="mnist_embedded", epochs=20,
+                        model=dict(latent_dim=100, width=64, loss="least_squares")),
+    "hinge_ttur_mnist": dict(variant="dcgan", dataset="mnist_embedded", epochs=20, g_lr=1e-4, d_lr=4e-4,
+                             beta_1=0.0, beta_2=0.9, model=dict(latent_dim=100, width=64, loss="hinge")),
     "dcgan_celeba64": dict(
         variant="dcgan", dataset="celeb_a", image_size=64, epochs=10, batch_size=128,
         model=dict(latent_dim=100, width=128),
     ),
 }
 DEFAULT_RECIPE = "dcgan_mnist"
+OPTIMIZERS = ("adam", "rmsprop")
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
 
@@ -127,6 +145,8 @@ def _coerce(key, value):
         )
     if key in _POSITIVE and value <= 0:
         raise ConfigError(f"Config key {key!r} must be positive; got {value!r}.")
+    if key == "optimizer" and value not in OPTIMIZERS:
+        raise ConfigError(f"Config key 'optimizer' must be one of {OPTIMIZERS}; got {value!r}.")
     if key in ("beta_1", "beta_2") and not 0 <= value < 1:
         raise ConfigError(f"Config key {key!r} must be in [0, 1); got {value!r}.")
     return value

@@ -91,6 +91,15 @@ def prepare_workdir(workdir, config_dict, overwrite=False):
     write_atomic(config_path, json.dumps(config_dict, indent=2, sort_keys=True))
 
 
+def make_optimizer(config, learning_rate):
+    """The config's optimizer at ``learning_rate`` (Adam with its betas, or RMSProp)."""
+    import keras
+
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate)
+    return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+
+
 def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False, verbose="auto"):
     """Trains ``config`` (a ``TrainConfig``) into ``workdir``; returns the summary dict."""
     import keras
@@ -124,11 +133,8 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     keras.utils.set_random_seed(config.seed)
     with strat.scope():
         gan = zoo.build_variant(config.variant, image_shape=image_shape, seed=config.seed, **config.model)
-        gan.compile(
-            d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta_1, beta_2=config.beta_2),
-            g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta_1, beta_2=config.beta_2),
-            jit_compile=config.jit_compile,
-        )
+        gan.compile(d_optimizer=make_optimizer(config, config.d_lr),
+                    g_optimizer=make_optimizer(config, config.g_lr), jit_compile=config.jit_compile)
     paths = {name: os.path.join(workdir, name) for name in (
         "samples", "checkpoints", "backup", "tensorboard", "losses.csv", "generator.keras",
         "gan.keras", "summary.json")}

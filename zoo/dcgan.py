@@ -14,6 +14,8 @@ class DCGAN(GAN):
         image_shape: ``(height, width, channels)``, e.g. (28, 28, 1), (32, 32, 3), (64, 64, 3).
         latent_dim: size of ``z``.
         width: channels of the last hidden feature map (doubles per earlier stage).
+        d_norm: the discriminator's normalisation: "batch" (the paper), "layer" or
+            None; use "layer"/None with gradient penalties (WGAN-GP, DRAGAN, R1).
         **kwargs: the ``GAN`` options (``loss``, ``d_steps``, ``latent_distribution``, ``seed``).
 
     Example:
@@ -22,12 +24,14 @@ class DCGAN(GAN):
         >>> gan.fit(recipes.load_dataset("mnist_embedded", batch_size=64), epochs=10)
     """
 
-    def __init__(self, image_shape=(28, 28, 1), latent_dim=100, width=64, **kwargs):
+    def __init__(self, image_shape=(28, 28, 1), latent_dim=100, width=64, d_norm="batch", **kwargs):
         image_shape = check_image_shape(image_shape)
-        self.width = width
+        self.width, self.d_norm = width, d_norm
+        pack = kwargs.get("pack", 1)
+        d_shape = (*image_shape[:-1], image_shape[-1] * pack) if isinstance(pack, int) else image_shape
         super().__init__(
             generator=dcgan_generator(latent_dim, image_shape, width),
-            discriminator=dcgan_discriminator(image_shape, width),
+            discriminator=dcgan_discriminator(d_shape, width, norm=d_norm),
             **kwargs,
         )
 
@@ -37,6 +41,7 @@ class DCGAN(GAN):
             image_shape=list(self.image_shape),
             latent_dim=self.latent_dim,
             width=self.width,
+            d_norm=self.d_norm,
             **self._options_config(),
         )
         return base

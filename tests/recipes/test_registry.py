@@ -47,6 +47,7 @@ def test_unknown_key_lists_training_keys_and_variant_options():
     ({"g_lr": -1e-3}, r"'g_lr' must be positive"),
     ({"beta_1": 1.0}, r"'beta_1' must be in \[0, 1\)"),
     ({"jit_compile": "yes"}, r"'jit_compile' must be bool"),
+    ({"optimizer": "sgd"}, r"'optimizer' must be one of \(.adam., .rmsprop.\)"),
     ({"image_size": "big"}, r"'image_size' must be None or int"),
     ({"variant": "stylegan9"}, r"Unknown GAN variant 'stylegan9'"),
     ({"model": {}}, "one by one"),

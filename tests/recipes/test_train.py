@@ -113,3 +113,23 @@ def test_cli_errors_are_one_clear_line(tmp_path, args, message):
     assert proc.returncode == 2
     assert message in proc.stderr, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
+
+
+def test_wgan_gp_recipe_runs_with_its_options(tmp_path):
+    config = make_config("wgan_gp_fashion_mnist", {**TINY, "dataset": "mnist_embedded", "steps": 2})
+    assert config.model["penalty"] == "wgan_gp" and config.model["d_norm"] == "layer"
+    summary = run(config, str(tmp_path / "w"), verbose=0)
+    assert {"penalty", "d_loss", "g_loss"} <= set(summary["final_metrics"])
+    gan = keras.models.load_model(str(tmp_path / "w" / "gan.keras"))
+    assert gan.penalty == "wgan_gp" and gan.d_steps == 5
+
+
+def test_rmsprop_recipe_uses_rmsprop(tmp_path):
+    from recipes.train import make_optimizer
+
+    config = make_config("wgan_mnist", {**TINY, "steps": 1})
+    assert isinstance(make_optimizer(config, 1e-3), keras.optimizers.RMSprop)
+    run(config, str(tmp_path / "r"), verbose=0)
+    gan = keras.models.load_model(str(tmp_path / "r" / "gan.keras"))
+    assert gan.clip_value == 0.01
+    assert max(float(np.abs(v.numpy()).max()) for v in gan.discriminator.trainable_variables) <= 0.01 + 1e-7

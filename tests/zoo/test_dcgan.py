@@ -114,3 +114,25 @@ def test_dcgan_keras_round_trip(tmp_path):
     assert isinstance(loaded, DCGAN)
     z = gan.latents(4, seed=2)
     np.testing.assert_allclose(loaded.generate(z=z), gan.generate(z=z), atol=1e-6)
+
+
+@pytest.mark.parametrize("norm, kind", [("layer", keras.layers.LayerNormalization), (None, None)])
+def test_discriminator_norm_options_for_gradient_penalties(norm, kind):
+    d = dcgan_discriminator((32, 32, 3), 8, norm=norm)
+    kinds = {type(l) for l in d.layers}
+    assert keras.layers.BatchNormalization not in kinds
+    if kind:
+        assert kind in kinds
+    gan = DCGAN(image_shape=(32, 32, 3), latent_dim=8, width=4, d_norm=norm, loss="wasserstein",
+                penalty="wgan_gp", d_steps=2)
+    assert DCGAN.from_config(gan.get_config()).get_config() == gan.get_config()
+    with pytest.raises(ConfigError, match="norm must be one of"):
+        dcgan_discriminator((32, 32, 3), 8, norm="group")
+
+
+def test_dcgan_with_packing_builds_a_wider_discriminator():
+    gan = DCGAN(image_shape=(28, 28, 1), latent_dim=8, width=4, pack=2)
+    assert gan.discriminator.inputs[0].shape[1:] == (28, 28, 2)
+    gan.compile()
+    data = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    assert np.isfinite(gan.fit(data, batch_size=4, epochs=1, verbose=0).history["loss"][0])

@@ -166,3 +166,16 @@ def test_each_loss_learns_more_than_one_mode_of_a_2d_mixture(options):
     metrics = mode_metrics(gan.generate(1000, seed=2), FOUR)
     assert metrics["modes"] >= 2, metrics
     assert metrics["high_quality"] > 0.15, metrics
+
+
+@pytest.mark.parametrize("options", [
+    dict(pack=2), dict(penalty="wgan_gp", loss="wasserstein"), dict(penalty="dragan"), dict(penalty="r1"),
+    dict(loss="wasserstein", clip_value=0.05, d_steps=2), dict(historical_averaging=1e-3),
+    dict(feature_matching=1.0), dict(unrolled_steps=2), dict(label_smoothing=0.1),
+    dict(loss="relativistic_average"), dict(g_norm="virtual", minibatch=3),
+], ids=lambda o: "+".join(f"{k}={v}" for k, v in o.items()))
+def test_every_trick_trains_under_a_mirrored_strategy(options, mirrored):
+    with mirrored.scope():
+        gan = small_gan(**options)
+    history = gan.fit(POINTS[:128], batch_size=32, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[0]) for v in history.values()), history

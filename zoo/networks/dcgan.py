@@ -109,19 +109,30 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="gen
     return keras.Model(z, images, name=name)
 
 
-def dcgan_discriminator(image_shape=(28, 28, 1), width=64, name="discriminator"):
-    """Images of shape (batch, *image_shape) -> one raw logit per image, shape (batch, 1)."""
+D_NORMS = ("batch", "layer", None)
+
+
+def dcgan_discriminator(image_shape=(28, 28, 1), width=64, norm="batch", name="discriminator"):
+    """Images of shape (batch, *image_shape) -> one raw logit per image, shape (batch, 1).
+
+    ``norm="batch"`` is the paper's; gradient penalties (WGAN-GP, DRAGAN, R1) are
+    per-sample and batch norm mixes samples, so use ``"layer"`` or ``None`` with them.
+    """
     _check_dims(1, width)
+    if norm not in D_NORMS:
+        raise ConfigError(f"The discriminator norm must be one of {D_NORMS}; got {norm!r}.")
     start_h, start_w, n = upsampling_plan(image_shape)
     images = keras.Input(tuple(image_shape), name="images")
     x = images
     for i in range(n):
         x = layers.Conv2D(
-            width * 2**i, 4, strides=2, padding="same", use_bias=(i == 0),
+            width * 2**i, 4, strides=2, padding="same", use_bias=(i == 0 or norm is None),
             kernel_initializer=_init(), name=f"down{i}",
         )(x)
-        if i > 0:  # no batch norm on the input layer
+        if i > 0 and norm == "batch":  # no normalisation on the input layer
             x = _batch_norm(f"down{i}_bn")(x)
+        elif i > 0 and norm == "layer":
+            x = layers.LayerNormalization(epsilon=1e-5, name=f"down{i}_ln")(x)
         x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
     x = layers.Conv2D(
         1, (start_h, start_w), padding="valid", kernel_initializer=_init(), name="score",
