@@ -7,7 +7,7 @@
 
 Command line: ``python -m exports --generator=runs/dcgan_mnist --out=exported``.
 Every artifact is run in a separate process on fixed inputs and compared with the
-Keras generator before anything is put in place; see ``exports/README.md``.
+Keras generator before anything is put in place; see the "Export a generator" section of the top-level README.md.
 
 The names below are imported on first use, so ``import exports`` (and the CLI's
 argument checks) do not start TensorFlow.

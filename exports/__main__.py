@@ -7,7 +7,7 @@
 ``--generator`` is a ``.keras`` file or a recipe workdir (holding generator.keras).
 Writes ``DIR/<name>/<version>/`` (SavedModel), ``DIR/<name>-v<version>.onnx``,
 ``.tflite`` and ``.fp16.tflite``, ``DIR/models.config`` and ``DIR/manifest.json``;
-see exports/README.md. Bad input stops with one ``error: ...`` line and exit status 2.
+see the "Export a generator" section of README.md. Bad input stops with one ``error: ...`` line and exit status 2.
 """
 
 import contextlib
