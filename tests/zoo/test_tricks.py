@@ -154,15 +154,15 @@ FOUR = (np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.0], [0.0, -2.0]]), 0.2)
 
 
 @pytest.mark.parametrize("options", [
-    dict(loss="minimax"), dict(loss="non_saturating"), dict(loss="least_squares"), dict(loss="hinge"),
+    dict(loss="minimax"), dict(loss="non_saturating"), dict(loss="least_squares", lr=5e-4), dict(loss="hinge"),
     dict(loss="wasserstein", penalty="wgan_gp", d_steps=2, betas=(0.0, 0.9), lr=2e-3),
     dict(loss="wasserstein", clip_value=0.1, d_steps=3, lr=2e-3),
-    dict(loss="relativistic"), dict(loss="relativistic_average"), dict(penalty="dragan"), dict(penalty="r1", penalty_weight=1.0),
+    dict(loss="relativistic"), dict(loss="relativistic_average"), dict(penalty="dragan", penalty_weight=1.0), dict(penalty="r1", penalty_weight=1.0),
 ], ids=lambda o: "+".join(f"{k}={v}" for k, v in o.items()))
 def test_each_loss_learns_more_than_one_mode_of_a_2d_mixture(options):
     data = sample(FOUR, 2048, seed=1)
     gan = small_gan(**{"lr": 1e-3, **options})
-    gan.fit(data, batch_size=64, epochs=30, verbose=0)
+    gan.fit(data, batch_size=64, epochs=30, verbose=0, shuffle=False)  # order-independent of other tests
     metrics = mode_metrics(gan.generate(1000, seed=2), FOUR)
     assert metrics["modes"] >= 2, metrics
     assert metrics["high_quality"] > 0.15, metrics
