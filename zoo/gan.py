@@ -683,7 +683,9 @@ def _functional_update(optimizer, variables):
             m[i] = b1 * m[i] + (1.0 - b1) * g
             u[i] = b2 * u[i] + (1.0 - b2) * ops.square(g)
             m_hat, u_hat = m[i] / (1.0 - b1**t), u[i] / (1.0 - b2**t)
-            out.append(w - lr * m_hat / (ops.sqrt(u_hat) + eps))
+            # max(., tiny) keeps the second-order gradient finite where a weight's
+            # gradient (so its second moment) is exactly 0: d sqrt(u)/du is inf at 0.
+            out.append(w - lr * m_hat / (ops.sqrt(ops.maximum(u_hat, 1e-30)) + eps))
         return out
 
     return update
