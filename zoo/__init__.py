@@ -11,9 +11,11 @@ from zoo.callbacks import SampleGrid
 from zoo.dcgan import DCGAN
 from zoo.errors import ConfigError, DataError, DatasetUnavailableError, ZooError
 from zoo.gan import GAN
+from zoo.pretrained import describe, export, list_pretrained, load
 from zoo.registry import VARIANTS, build_variant
 
 __all__ = [
     "GAN", "DCGAN", "SampleGrid", "losses", "VARIANTS", "build_variant",
+    "list_pretrained", "describe", "load", "export",
     "ZooError", "ConfigError", "DataError", "DatasetUnavailableError",
 ]

@@ -45,6 +45,7 @@ from keras import ops
 from zoo import losses as losses_lib
 from zoo import penalties as penalties_lib
 from zoo.errors import ConfigError, DataError
+from zoo.sampling import Sampler
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
@@ -54,7 +55,7 @@ def _is_keras_model(obj):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GAN(keras.Model):
+class GAN(Sampler, keras.Model):
     """A generator and a discriminator trained against each other with ``fit``.
 
     Args:
@@ -178,10 +179,6 @@ class GAN(keras.Model):
             # Tracked attributes so the averages are saved and restored with the model.
             self.d_history_averages = self._history["d"].variables
             self.g_history_averages = self._history["g"].variables
-
-    @property
-    def latent_dim(self):
-        return int(self.generator.inputs[0].shape[-1])
 
     @property
     def sample_shape(self):
@@ -533,45 +530,6 @@ class GAN(keras.Model):
                 "Scale them with x / 127.5 - 1."
             )
         _check_pixels(arr, "x", images=len(want) == 3)
-
-    # ------------------------------------------------------------------ sampling
-
-    def latents(self, n, seed=None):
-        """``n`` latent vectors as a NumPy array, reproducible for a fixed ``seed``."""
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise DataError(f"n must be a positive integer number of samples; got {n!r}.")
-        rng = np.random.default_rng(seed)
-        shape = (int(n), self.latent_dim)
-        if self.latent_distribution == "uniform":
-            return rng.uniform(-1.0, 1.0, size=shape).astype("float32")
-        return rng.standard_normal(shape, dtype=np.float32)
-
-    def generate(self, n=None, z=None, seed=None, batch_size=256):
-        """Images in [-1, 1] as a NumPy array of shape ``(n, H, W, C)``.
-
-        Give either ``n`` (latents drawn with ``seed``; the same seed gives the
-        same images) or ``z`` (an array of shape ``(n, latent_dim)``).
-        """
-        z = self._check_latents(n, z, seed)
-        out = [
-            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
-            for i in range(0, len(z), batch_size)
-        ]
-        return np.concatenate(out, axis=0)
-
-    def _check_latents(self, n, z, seed):
-        if (n is None) == (z is None):
-            raise DataError("generate() takes exactly one of n (a number of samples) or z (latents).")
-        if z is None:
-            return self.latents(n, seed)
-        z = np.asarray(z)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise DataError(
-                f"z must have shape (n, {self.latent_dim}); got {z.shape}."
-            )
-        if not np.issubdtype(z.dtype, np.number) or not np.all(np.isfinite(z)):
-            raise DataError("z must be finite numbers (no NaN or Inf).")
-        return z.astype("float32")
 
     # ------------------------------------------------------------------ config
 
