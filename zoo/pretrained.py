@@ -56,6 +56,18 @@ CATALOGUE = {
                  "classifies with p > 0.9 (real test digits: 0.961); FID/KID pending the metrics work"},
         notes="20 epochs, latent 100, width 64; 3 min 20 s on 2 CPU cores.",
     ),
+    "dcgan_fashion_mnist": PretrainedEntry(
+        name="dcgan_fashion_mnist", variant="dcgan", dataset="fashion_mnist (60,000 train images)",
+        image_shape=(28, 28, 1), file="dcgan_fashion_mnist.generator.keras",
+        sha256="9eeffe657adc0b0e99e12e1646cacf431a6101aea7666e5bee2abd8fd61b59da",
+        command="python -m recipes.fetch fashion_mnist && python -m recipes.train "
+                "--recipe=dcgan_fashion_mnist --epochs=5 --seed=0",
+        metrics={"confident_class_fraction": 0.321, "class_histogram_kl_to_uniform": 0.0114,
+                 "confident_class_fraction_note": "share of 10,000 samples an 87.9%-accurate "
+                 "Fashion-MNIST CNN classifies with p > 0.9 (real test images: 0.651); all 10 classes "
+                 "produced; FID/KID pending the metrics work"},
+        notes="5 epochs (4,685 steps), latent 100, width 64; 5 min 11 s on 2 CPU cores.",
+    ),
 }
 
 

@@ -82,3 +82,13 @@ def test_export_a_pretrained_generator(tmp_path):
     manifest = zoo.export("dcgan_mnist", str(tmp_path / "out"), formats=("onnx",))
     assert manifest["parity"]["max_abs_error"]["onnx"] < 1e-4
     assert os.path.exists(tmp_path / "out" / "dcgan_mnist-v1.onnx")
+
+
+@pytest.mark.parametrize("name", sorted(pretrained.CATALOGUE))
+def test_every_catalogue_entry_loads_and_matches_its_checksum(name):
+    entry = zoo.describe(name)
+    assert pretrained.sha256_of(os.path.join(pretrained.WEIGHTS_DIR, entry.file)) == entry.sha256
+    g = zoo.load(name)
+    assert g.image_shape == tuple(entry.image_shape)
+    assert g.generate(2, seed=0).shape == (2, *entry.image_shape)
+    assert entry.metrics and entry.command.count("recipes.train") == 1
