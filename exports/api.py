@@ -20,7 +20,6 @@ an export without its manifest is incomplete.
 
 import datetime
 import errno
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -32,6 +31,7 @@ import tempfile
 import numpy as np
 
 from exports import parity
+from zoo.io import sha256_file
 from exports.errors import ExportError, ParityError
 from exports.generator import (GeneratorSpec, TensorInfo, describe_generator, load_generator,
                                sample_inputs)
@@ -129,14 +129,6 @@ def _prepare_out_dir(out_dir):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files_under(root, rel):

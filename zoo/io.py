@@ -1,7 +1,17 @@
 """Crash-safe writes: every artifact goes to a temporary file first, then is renamed."""
 
+import hashlib
 import os
 import tempfile
+
+
+def sha256_file(path):
+    """The hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomic(path, data):

@@ -15,12 +15,12 @@ repo) or are fetched from an entry's ``url`` into ``$GANZOO_HOME/weights`` with
 """
 
 import dataclasses
-import hashlib
 import os
 
 import keras
 
 from zoo.errors import ConfigError, DatasetUnavailableError, ZooError, did_you_mean
+from zoo.io import sha256_file as sha256_of
 from zoo.sampling import Sampler
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
@@ -97,14 +97,6 @@ def describe(name):
     if name not in CATALOGUE:
         raise ConfigError(f"No pretrained generator named {name!r}." + did_you_mean(name, CATALOGUE))
     return CATALOGUE[name]
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _path_of(entry):
