@@ -140,14 +140,15 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         "gan.keras", "summary.json")}
     os.makedirs(paths["checkpoints"], exist_ok=True)
     grid = zoo.SampleGrid(paths["samples"], n=config.samples, seed=config.seed)
+    divergence = zoo.StopOnNonFinite()
     callbacks = [
+        divergence,
         keras.callbacks.BackupAndRestore(paths["backup"]),
         grid,
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(paths["checkpoints"], "last.weights.h5"), save_weights_only=True),
+        zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"),
+                                  save_weights_only=True),
         keras.callbacks.TensorBoard(paths["tensorboard"]),
         keras.callbacks.CSVLogger(paths["losses.csv"], append=True),
-        keras.callbacks.TerminateOnNaN(),
     ]
     start = time.time()
     if verbose == "auto":  # a progress bar on a terminal, one line per epoch in a log
@@ -155,10 +156,11 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
                       verbose=verbose)
     seconds = time.time() - start
-    if gan.stop_training:  # only TerminateOnNaN stops a run early
+    if divergence.failure:
         raise RunError(
-            "Training stopped early because a loss became NaN/Inf (TerminateOnNaN); the last good "
-            f"weights are in {paths['checkpoints']}. Lower the learning rates or check the data."
+            f"Training diverged: {divergence.describe()}. The last good weights (the last epoch "
+            f"with finite losses) are in {paths['checkpoints']}; lower the learning rates or check "
+            "the data."
         )
 
     save_grid(gan.generate(z=gan.latents(config.samples, seed=config.seed)),

@@ -7,7 +7,7 @@ Quick start:
 """
 
 from zoo import losses
-from zoo.callbacks import SampleGrid
+from zoo.callbacks import FiniteModelCheckpoint, SampleGrid, StopOnNonFinite
 from zoo.dcgan import DCGAN
 from zoo.errors import ConfigError, DataError, DatasetUnavailableError, ZooError
 from zoo.gan import GAN
@@ -15,7 +15,7 @@ from zoo.pretrained import describe, export, list_pretrained, load
 from zoo.registry import VARIANTS, build_variant
 
 __all__ = [
-    "GAN", "DCGAN", "SampleGrid", "losses", "VARIANTS", "build_variant",
+    "GAN", "DCGAN", "SampleGrid", "StopOnNonFinite", "FiniteModelCheckpoint", "losses", "VARIANTS", "build_variant",
     "list_pretrained", "describe", "load", "export",
     "ZooError", "ConfigError", "DataError", "DatasetUnavailableError",
 ]

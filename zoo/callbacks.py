@@ -47,3 +47,52 @@ class SampleGrid(keras.callbacks.Callback):
         path = os.path.join(self.directory, f"epoch_{number:04d}.png")
         save_grid(self.model.generate(z=self._z), path)
         self.paths.append(path)
+
+
+def _all_finite(logs):
+    return all(np.isfinite(float(v)) for v in (logs or {}).values() if np.ndim(v) == 0)
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first batch where any logged loss is NaN/Inf, and says where.
+
+    Unlike ``keras.callbacks.TerminateOnNaN`` (which watches only ``loss``) it
+    checks every term (``d_loss``, ``g_loss``, penalties, ...). After ``fit``
+    returns, ``self.failure`` is ``None`` or ``{"epoch", "step", "term", "value"}``
+    (``step`` counts batches since the start of this ``fit``).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.failure = None
+        self._step = 0
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        for name, value in (logs or {}).items():
+            if np.ndim(value) == 0 and not np.isfinite(float(value)):
+                self.failure = {"epoch": self._epoch + 1, "step": self._step, "term": name,
+                                "value": float(value)}
+                self.model.stop_training = True
+                return
+
+    def describe(self):
+        f = self.failure
+        return None if f is None else (f"{f['term']} became {f['value']} at step {f['step']} "
+                                       f"(epoch {f['epoch']})")
+
+
+class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint`` that never overwrites a checkpoint with weights from a diverged epoch.
+
+    An epoch whose logged losses are not all finite is skipped, so the last good
+    checkpoint survives a NaN/Inf.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _all_finite(logs):
+            super().on_epoch_end(epoch, logs)

@@ -133,3 +133,16 @@ def test_rmsprop_recipe_uses_rmsprop(tmp_path):
     gan = keras.models.load_model(str(tmp_path / "r" / "gan.keras"))
     assert gan.clip_value == 0.01
     assert max(float(np.abs(v.numpy()).max()) for v in gan.discriminator.trainable_variables) <= 0.01 + 1e-7
+
+
+def test_a_diverging_run_stops_naming_the_step_and_loss(tmp_path, monkeypatch):
+    from zoo import losses
+
+    inf_loss = losses.AdversarialLoss("exploding", lambda r, f: losses.bce_d_loss(r, f) + np.inf,
+                                      losses.non_saturating_g_loss)
+    monkeypatch.setitem(losses.LOSSES, "exploding", inf_loss)
+    workdir = tmp_path / "nan"
+    with pytest.raises(RunError, match=r"Training diverged: d_loss became inf at step 1 \(epoch 1\)"):
+        run(tiny_config(loss="exploding"), str(workdir), verbose=0)
+    assert not (workdir / "checkpoints" / "last.weights.h5").exists(), "no checkpoint from a diverged epoch"
+    assert not (workdir / "summary.json").exists()

@@ -111,3 +111,27 @@ def test_backup_and_restore_resumes_where_training_stopped(tmp_path):
     assert int(resumed.g_optimizer.iterations) == 8 and int(resumed.d_optimizer.iterations) == 8
     assert not os.path.exists(backup), "the backup is removed once training finishes"
     assert not np.allclose(resumed.generate(z=z), after_two_epochs)
+
+
+class _NaNInSecondEpoch(GAN):
+    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
+        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
+        step = tf.cast(self.d_optimizer.iterations, tf.float32)
+        terms["d_loss"] = terms["d_loss"] + tf.where(step >= 5, np.inf, 0.0)
+        return terms
+
+
+def test_divergence_stops_with_its_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    from zoo import FiniteModelCheckpoint, StopOnNonFinite
+
+    gan = make_gan(_NaNInSecondEpoch)
+    ckpt = str(tmp_path / "last.weights.h5")
+    stop = StopOnNonFinite()
+    gan.fit(DATA, batch_size=4, epochs=3, verbose=0, shuffle=False,
+            callbacks=[stop, FiniteModelCheckpoint(ckpt, save_weights_only=True)])
+    # 4 batches per epoch: steps 1-4 finite (epoch 1), step 6 sees iterations >= 5.
+    assert stop.failure == {"epoch": 2, "step": 6, "term": "d_loss", "value": float("inf")}
+    assert stop.describe() == "d_loss became inf at step 6 (epoch 2)"
+    good = make_gan(seed=3)
+    good.load_weights(ckpt)
+    assert int(good.d_optimizer.iterations) == 4, "the checkpoint is the one from the finite epoch 1"
