@@ -80,9 +80,9 @@ def prepare_workdir(workdir, config_dict, overwrite=False):
     elif os.path.exists(config_path):
         with open(config_path) as f:
             previous = json.load(f)
-        if previous != json.loads(json.dumps(config_dict)):
-            changed = sorted(k for k in set(previous) | set(config_dict)
-                             if previous.get(k) != json.loads(json.dumps(config_dict)).get(k))
+        current = json.loads(json.dumps(config_dict))  # as it reads back from JSON (tuples -> lists)
+        if previous != current:
+            changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
             raise RunError(
                 f"{workdir!r} holds an unfinished run with a different config (keys {changed} "
                 "differ), which cannot be resumed with this one. Use the same flags, another "

@@ -109,8 +109,6 @@ class GAN(Sampler, keras.Model):
                 "discriminator must be a built keras.Model (e.g. a functional "
                 f"model from zoo.networks); got {type(discriminator).__name__}."
             )
-        if not isinstance(d_steps, (int, np.integer)) or isinstance(d_steps, bool) or d_steps < 1:
-            raise ConfigError(f"d_steps must be an integer >= 1; got {d_steps!r}.")
         if latent_distribution not in LATENT_DISTRIBUTIONS:
             raise ConfigError(
                 f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; "
@@ -119,11 +117,10 @@ class GAN(Sampler, keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.adversarial_loss = losses_lib.get_loss(loss)
-        self.d_steps = int(d_steps)
         self.latent_distribution = latent_distribution
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
-        self._set_tricks(penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
+        self._set_tricks(d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
                          historical_averaging, unrolled_steps, pack)
         self._check_networks()
         self.d_loss_names = tuple(self.d_loss_names) + tuple(self._extra_d_terms)
@@ -136,7 +133,7 @@ class GAN(Sampler, keras.Model):
 
     # ------------------------------------------------------------------ shapes
 
-    def _set_tricks(self, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
+    def _set_tricks(self, d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
                     historical_averaging, unrolled_steps, pack):
         """Validates and stores the training tricks; decides the extra loss terms."""
         def number(name, value, low=0.0, high=None, integer=False):
@@ -148,7 +145,8 @@ class GAN(Sampler, keras.Model):
                 raise ConfigError(f"{name} must be a{'n integer' if integer else ' number'} {span}; got {value!r}.")
             return int(value) if integer else float(value)
 
-        self.penalty = None if penalty is None else penalty
+        self.d_steps = number("d_steps", d_steps, 1, integer=True)
+        self.penalty = penalty
         self._penalty_fn = None if penalty is None else penalties_lib.get_penalty(penalty)
         self.penalty_weight = number("penalty_weight", penalty_weight)
         self.clip_value = None if clip_value is None else number("clip_value", clip_value)

@@ -13,9 +13,7 @@ def variant_options(name):
     """The keyword arguments variant ``name`` accepts (its own and the base GAN's)."""
     cls = get_variant(name)
     names = []
-    for klass in cls.__mro__:
-        if klass is GAN.__mro__[1]:  # stop at keras.Model
-            break
+    for klass in (k for k in cls.__mro__ if issubclass(k, GAN)):  # the variant's classes, not Keras's
         for p in inspect.signature(klass.__init__).parameters.values():
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
                 if p.name not in names and p.name not in ("generator", "discriminator"):

@@ -70,16 +70,21 @@ def test_model_checkpoint_tensorboard_and_csv_logger(tmp_path):
     assert all(np.isfinite(float(r["d_loss"])) for r in rows)
 
 
-class _NaNAfterTwoSteps(GAN):
-    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
-        step = tf.cast(self.d_optimizer.iterations, tf.float32)
-        terms["d_loss"] = terms["d_loss"] + tf.where(step >= 2, np.nan, 0.0)
-        return terms
+def diverging_gan_class(from_d_step, value):
+    """A GAN whose d_loss becomes ``value`` (NaN/Inf) once D has taken ``from_d_step`` steps."""
+
+    class Diverging(GAN):
+        def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
+            terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
+            step = tf.cast(self.d_optimizer.iterations, tf.float32)
+            terms["d_loss"] = terms["d_loss"] + tf.where(step >= from_d_step, value, 0.0)
+            return terms
+
+    return Diverging
 
 
 def test_terminate_on_nan_stops_a_diverging_gan():
-    gan = make_gan(_NaNAfterTwoSteps)
+    gan = make_gan(diverging_gan_class(2, np.nan))
     seen = []
     counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(b))
     history = gan.fit(DATA, batch_size=4, epochs=5, verbose=0,
@@ -113,18 +118,10 @@ def test_backup_and_restore_resumes_where_training_stopped(tmp_path):
     assert not np.allclose(resumed.generate(z=z), after_two_epochs)
 
 
-class _NaNInSecondEpoch(GAN):
-    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
-        step = tf.cast(self.d_optimizer.iterations, tf.float32)
-        terms["d_loss"] = terms["d_loss"] + tf.where(step >= 5, np.inf, 0.0)
-        return terms
-
-
 def test_divergence_stops_with_its_step_and_keeps_the_last_good_checkpoint(tmp_path):
     from zoo import FiniteModelCheckpoint, StopOnNonFinite
 
-    gan = make_gan(_NaNInSecondEpoch)
+    gan = make_gan(diverging_gan_class(5, np.inf))
     ckpt = str(tmp_path / "last.weights.h5")
     stop = StopOnNonFinite()
     gan.fit(DATA, batch_size=4, epochs=3, verbose=0, shuffle=False,
