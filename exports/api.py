@@ -52,6 +52,7 @@ _VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", 
 
 def check_formats(formats):
     """A tuple of known format names from a list or a comma-separated string."""
+    given = formats
     if isinstance(formats, str):
         formats = [f.strip() for f in formats.split(",") if f.strip()]
     try:
@@ -61,7 +62,7 @@ def check_formats(formats):
     if not formats or not all(isinstance(f, str) for f in formats):
         raise ExportError(
             f"formats must name at least one of {', '.join(FORMATS)} (a list or a comma-separated "
-            f"string); got {formats!r}."
+            f"string); got {given!r}."
         )
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:

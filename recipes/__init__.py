@@ -1,5 +1,22 @@
-"""Named training recipes, the data layer, strategies and the train/fetch CLIs."""
+"""Named training recipes, the data layer, strategies and the train/fetch CLIs.
 
-from recipes.data import load_dataset, resolve_source
+``load_dataset`` and ``resolve_source`` are imported on first use, so
+``python -m recipes.fetch`` (and the CLIs' argument checks) do not start TensorFlow.
+"""
 
-__all__ = ["load_dataset", "resolve_source"]
+import importlib
+
+_NAMES = {"load_dataset": "recipes.data", "resolve_source": "recipes.data"}
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'recipes' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NAMES))

@@ -156,6 +156,8 @@ def _check_labels(labels, n, num_classes):
         raise DataError(
             f"labels must be a vector with one integer class per image ({n}); got shape {labels.shape}."
         )
+    if not np.issubdtype(labels.dtype, np.number) or np.issubdtype(labels.dtype, np.complexfloating):
+        raise DataError(f"labels must be integer class indices; got {labels.dtype} values.")
     if not np.issubdtype(labels.dtype, np.integer):
         if not (np.all(np.isfinite(labels)) and np.all(labels == np.round(labels))):
             raise DataError(f"labels must be integer class indices; got {labels.dtype} values.")

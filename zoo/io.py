@@ -1,8 +1,15 @@
-"""Crash-safe writes: every artifact goes to a temporary file first, then is renamed."""
+"""Crash-safe writes (every artifact goes to a temporary file first, then is renamed), checksums,
+and archive extraction without path traversal (``safe_extract``)."""
 
 import hashlib
 import os
+import posixpath
+import re
+import shutil
+import stat
 import tempfile
+
+from zoo.errors import DataError
 
 
 def cache_dir(override=None):
@@ -48,17 +55,116 @@ def write_atomic(path, data):
             os.remove(tmp)
 
 
-def save_keras_atomic(model, path):
-    """``model.save(path)`` for a ``.keras`` path, never leaving a half-written file."""
-    if not str(path).endswith(".keras"):
-        raise ValueError(f"A Keras model file must end in .keras; got {path!r}.")
+def _save_via_temp(save, path, suffix, what):
+    """Calls ``save(tmp)`` on a temporary file beside ``path``, then renames it into place."""
+    if not str(path).endswith(suffix):
+        raise ValueError(f"A Keras {what} file must end in {suffix}; got {path!r}.")
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".keras")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
     os.close(fd)
     try:
-        model.save(tmp, overwrite=True)
+        save(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def save_weights_atomic(model, path):
+    """``model.save_weights(path)`` for a ``.weights.h5`` path, via a temporary file and a rename."""
+    _save_via_temp(lambda tmp: model.save_weights(tmp, overwrite=True), path, ".weights.h5", "weights")
+
+
+def save_keras_atomic(model, path):
+    """``model.save(path)`` for a ``.keras`` path, never leaving a half-written file."""
+    _save_via_temp(lambda tmp: model.save(tmp, overwrite=True), path, ".keras", "model")
+
+
+# ------------------------------------------------------------------ archives
+
+
+class UnsafeArchiveError(DataError):
+    """An archive member that would be written (or point) outside the extraction directory."""
+
+
+def _member_problem(name, link=None, hard=False):
+    """Why an archive member named ``name`` (a link to ``link`` if given) is unsafe, or ``None``."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
+        return "has an absolute path"
+    if ".." in norm.split("/"):
+        return "has a '..' component (it would be written outside the target directory)"
+    if link is None:
+        return None
+    target = link.replace("\\", "/")
+    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
+        return f"is a link to the absolute path {link!r}"
+    # Symlink targets are relative to the link's directory, hard-link targets to the archive root.
+    base = "" if hard else posixpath.dirname(norm)
+    resolved = posixpath.normpath(posixpath.join(base, target))
+    if resolved == ".." or resolved.startswith("../"):
+        return f"is a link to {link!r}, outside the target directory"
+    return None
+
+
+def _unsafe(archive, name, why, done="nothing was extracted"):
+    return UnsafeArchiveError(
+        f"Refusing to extract {archive}: member {name!r} {why}. The archive is corrupt or malicious; "
+        f"{done}. Get the file again from its official source."
+    )
+
+
+def safe_extract(archive, dest):
+    """Extracts a ``.tar[.gz|.bz2|.xz]`` or ``.zip`` file into ``dest`` without path traversal.
+
+    Every member is checked before anything is written: absolute paths, ``..``
+    components, links (symbolic or hard) that point outside ``dest``, and device
+    files or FIFOs are refused with ``UnsafeArchiveError`` naming the member. Tar
+    members are then extracted with Python's ``"data"`` filter, which re-checks
+    links against the real paths on disk (so chains of links cannot escape
+    either); if it refuses a member, what was extracted is removed. Returns
+    ``dest``.
+    """
+    import tarfile
+    import zipfile
+
+    archive = os.fspath(archive)
+    dest = os.path.abspath(os.fspath(dest))
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                why = _member_problem(info.filename)
+                if why is None and stat.S_ISLNK(info.external_attr >> 16):
+                    why = "is a symbolic link (zip archives may hold only files and folders here)"
+                if why:
+                    raise _unsafe(archive, info.filename, why)
+            os.makedirs(dest, exist_ok=True)
+            zf.extractall(dest)
+        return dest
+    try:
+        tar = tarfile.open(archive)
+    except (tarfile.TarError, OSError) as e:
+        raise DataError(f"{archive} is neither a zip nor a tar archive that can be read ({e}).") from None
+    with tar:
+        members = tar.getmembers()
+        for m in members:
+            if not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
+                raise _unsafe(archive, m.name, "is a device file or FIFO")
+            why = _member_problem(m.name, m.linkname if (m.issym() or m.islnk()) else None, m.islnk())
+            if why:
+                raise _unsafe(archive, m.name, why)
+        existed = os.path.exists(dest)
+        os.makedirs(dest, exist_ok=True)
+        try:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(dest, members=members, filter="data")
+            else:  # Python without extraction filters: extract files and folders only
+                tar.extractall(dest, members=[m for m in members if m.isfile() or m.isdir()])
+        except tarfile.FilterError as e:
+            if not existed:
+                shutil.rmtree(dest, ignore_errors=True)
+            name = getattr(getattr(e, "tarinfo", None), "name", "?")
+            done = "what it had extracted was removed" if not existed else f"some members may be in {dest}"
+            raise _unsafe(archive, name, f"was refused on extraction ({e})", done) from None
+    return dest

@@ -74,6 +74,16 @@ def check_metrics(metrics):
     return metrics
 
 
+def check_count(name, value, allow_none=False):
+    """``value`` as a positive int (or ``None`` when allowed); otherwise a ``ConfigError`` naming ``name``."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        hint = " (or None for all of them)" if allow_none else ""
+        raise ConfigError(f"{name} must be a positive integer{hint}; got {value!r}.")
+    return int(value)
+
+
 def sample_images(generator, n, seed=0, batch_size=256):
     """``n`` generated images in [-1, 1] from a zoo GAN / pretrained generator / Keras model.
 
@@ -177,6 +187,7 @@ def evaluate(generator, real_images=None, metrics=("fid", "kid", "pr"), extracto
     ``options`` go to ``compute_metrics`` (kid_subsets, kid_subset_size, k, is_splits).
     """
     metrics = check_metrics(metrics)
+    num_real = check_count("num_real", num_real, allow_none=True)
     extractor = get_extractor(extractor)
     fake = check_images(sample_images(generator, num_samples, seed=seed), "generated images")
     real_feats = None
