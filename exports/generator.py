@@ -84,7 +84,8 @@ def load_generator(source):
     import zoo  # registers the zoo's classes, so safe_mode loading can find them
 
     if isinstance(source, zoo.GAN):
-        return source.generator, f"<{type(source).__name__}.generator>"
+        which = "generator" if source.sampling_generator is source.generator else "ema_generator"
+        return source.sampling_generator, f"<{type(source).__name__}.{which}>"  # the EMA weights when kept
     if isinstance(source, keras.Model):
         return source, f"<keras.Model {source.name!r}>"
     if not isinstance(source, (str, os.PathLike)):
@@ -102,7 +103,7 @@ def load_generator(source):
             "Pass a generator saved with model.save('....keras')."
         ) from None
     if isinstance(model, zoo.GAN):
-        return model.generator, path
+        return model.sampling_generator, path
     return model, path
 
 

@@ -18,11 +18,18 @@ Hooks a variant overrides (and nothing else):
   names in ``d_loss_names`` / ``g_loss_names`` so they get a metric.
 * ``discriminator_for_g(real, condition)``: the critic the G step differentiates
   through (the unrolled D when ``unrolled_steps > 0``).
+* ``d_loss_kwargs()``: extra keyword arguments of the adversarial ``d_loss``
+  (``label_smoothing``; BEGAN's ``k``).
+* ``after_d_step(real_logits, fake_logits, terms)``: runs after each D update;
+  updates a variant's own state (BEGAN's k_t) and returns values to log that are
+  not loss terms, named in ``metric_names``.
 
 Tricks are constructor options, not classes: ``d_steps`` (n_critic),
 ``penalty`` ("wgan_gp", "dragan", "r1") with ``penalty_weight``, ``clip_value``
 (WGAN weight clipping), ``label_smoothing`` (one-sided), ``feature_matching``,
-``historical_averaging``, ``unrolled_steps`` and ``pack`` (PacGAN).
+``historical_averaging``, ``unrolled_steps`` and ``pack`` (PacGAN). ``ema_decay``
+keeps an exponential moving average of the generator's weights (``ema_generator``),
+which ``generate``, the sample callbacks and the train CLI's ``generator.keras`` use.
 
 Rules the loop follows (see DESIGN.md for why):
 
@@ -68,6 +75,14 @@ class GAN(Sampler, keras.Model):
         d_steps: discriminator updates per generator update.
         latent_distribution: ``"normal"`` (N(0, 1)) or ``"uniform"`` (U(-1, 1)).
         seed: seed of the latent sampler used in training (``None``: random).
+        ema_decay: ``None`` (off) or a number in [0, 1), e.g. 0.999: after every
+            generator update, ``ema_generator`` (a copy of G with frozen weights)
+            moves its weights to ``ema_decay * average + (1 - ema_decay) * weights``;
+            non-trainable state (batch-norm statistics) is copied. ``generate``,
+            ``SampleGrid``/``SampleQuality`` and ``gan(z)`` then use the average
+            (``sampling_generator``); ``generator`` stays the live one.
+        ema_start: the first ``ema_start`` generator updates copy the weights
+            instead of averaging them (the average then starts from trained weights).
 
     Example:
         >>> gan = GAN(generator, discriminator, loss="non_saturating")
@@ -80,6 +95,10 @@ class GAN(Sampler, keras.Model):
     # Names of the terms d_loss_terms / g_loss_terms return; variants extend these.
     d_loss_names = ("d_loss",)
     g_loss_names = ("g_loss",)
+    # Values logged every step that are not loss terms (not summed into ``loss``); after_d_step returns them.
+    metric_names = ()
+    # What ``discriminate`` returns per sample, matched against the loss's ``inputs`` ("energies": BEGAN).
+    discriminator_outputs = "logits"
 
     def __init__(
         self,
@@ -97,6 +116,8 @@ class GAN(Sampler, keras.Model):
         historical_averaging=0.0,
         unrolled_steps=0,
         pack=1,
+        ema_decay=None,
+        ema_start=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -118,15 +139,19 @@ class GAN(Sampler, keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.adversarial_loss = losses_lib.get_loss(loss)
+        self._check_loss_inputs()
         self.latent_distribution = latent_distribution
-        self.seed = seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise ConfigError(f"seed must be None or an integer; got {seed!r}.")
+        self.seed = None if seed is None else int(seed)
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self._set_tricks(d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
                          historical_averaging, unrolled_steps, pack)
         self._check_networks()
+        self._set_ema(ema_decay, ema_start)
         self.d_loss_names = tuple(self.d_loss_names) + tuple(self._extra_d_terms)
         self.g_loss_names = tuple(self.g_loss_names) + tuple(self._extra_g_terms)
-        names = self.d_loss_names + self.g_loss_names + ("loss",)
+        names = self.d_loss_names + self.g_loss_names + ("loss",) + tuple(self.metric_names)
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self.d_optimizer = None
         self.g_optimizer = None
@@ -134,18 +159,21 @@ class GAN(Sampler, keras.Model):
 
     # ------------------------------------------------------------------ shapes
 
+    def _check_loss_inputs(self):
+        inputs, outputs = self.adversarial_loss.inputs, self.discriminator_outputs
+        if inputs != outputs:
+            fitting = sorted(n for n, l in losses_lib.LOSSES.items() if l.inputs == outputs)
+            raise ConfigError(
+                f"Loss {self.adversarial_loss.name!r} is defined on discriminator {inputs}, but "
+                f"{type(self).__name__}'s discriminator returns {outputs}"
+                + (" (the auto-encoder energies are zoo.BEGAN's)" if inputs == "energies" else "")
+                + f": choose one of {', '.join(fitting)}."
+            )
+
     def _set_tricks(self, d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
                     historical_averaging, unrolled_steps, pack):
         """Validates and stores the training tricks; decides the extra loss terms."""
-        def number(name, value, low=0.0, high=None, integer=False):
-            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-            if integer:
-                ok = ok and float(value).is_integer()
-            if not ok or value < low or (high is not None and value >= high):
-                span = f"in [{low}, {high})" if high is not None else f">= {low}"
-                raise ConfigError(f"{name} must be a{'n integer' if integer else ' number'} {span}; got {value!r}.")
-            return int(value) if integer else float(value)
-
+        number = check_number
         self.d_steps = number("d_steps", d_steps, 1, integer=True)
         self.penalty = penalty
         self._penalty_fn = None if penalty is None else penalties_lib.get_penalty(penalty)
@@ -178,6 +206,73 @@ class GAN(Sampler, keras.Model):
             # Tracked attributes so the averages are saved and restored with the model.
             self.d_history_averages = self._history["d"].variables
             self.g_history_averages = self._history["g"].variables
+
+    def _set_ema(self, ema_decay, ema_start):
+        """Validates the EMA options and builds ``ema_generator`` (a frozen copy of G) when on."""
+        if ema_decay is not None:
+            ok = isinstance(ema_decay, (int, float, np.integer, np.floating)) and not isinstance(ema_decay, bool)
+            if not ok or not 0.0 <= ema_decay < 1.0:
+                raise ConfigError(
+                    "ema_decay must be None (no weight averaging) or a number in [0, 1), typically "
+                    f"0.99 to 0.9999 (closer to 1 averages over more steps); got {ema_decay!r}."
+                )
+            ema_decay = float(ema_decay)
+        self.ema_decay = ema_decay
+        self.ema_start = check_number("ema_start", ema_start, 0, integer=True)
+        if ema_decay is None:
+            if self.ema_start:
+                raise ConfigError(
+                    f"ema_start={ema_start!r} only applies to the weight average: set ema_decay "
+                    "(e.g. 0.999) too, or leave ema_start at 0."
+                )
+            self.ema_generator = None
+            return
+        self.ema_generator = _frozen_copy(self.generator)
+        # How many generator updates the average has seen (decides ema_start). "only_first_replica":
+        # assignments in replica context take the first replica's value (all replicas agree anyway).
+        self.ema_updates = keras.Variable(0, dtype="int64", trainable=False, name="ema_updates",
+                                          aggregation="only_first_replica")
+
+    @property
+    def sampling_generator(self):
+        """The generator that samples: ``ema_generator`` when ``ema_decay`` is set, else ``generator``."""
+        return self.generator if self.ema_generator is None else self.ema_generator
+
+    def _ema_pairs(self):
+        """(average variable, live variable, trainable?) for every weight of the generator."""
+        trainable = {id(v) for v in self.generator.trainable_weights}
+        return [(avg, live, id(live) in trainable)
+                for avg, live in zip(self.ema_generator.weights, self.generator.weights)]
+
+    def update_ema(self):
+        """One averaging step (``g_step`` calls it after every generator update).
+
+        Works in a replica context of a ``tf.distribute`` strategy: the copy's
+        weights have Keras's default aggregation ("none"), so each replica writes
+        its own copy, from the live weights of that replica. The optimizer keeps
+        the live trainable weights identical on every replica, so the averages
+        stay identical too; per-replica state such as non-synchronised batch-norm
+        statistics is copied replica by replica, like the live generator keeps it.
+        """
+        if self.ema_generator is None:
+            raise ConfigError("update_ema() needs ema_decay: build the GAN with ema_decay=0.999 (say).")
+        self.ema_updates.assign_add(1)
+        averaging = ops.greater(ops.convert_to_tensor(self.ema_updates), self.ema_start)
+        decay = ops.where(averaging, self.ema_decay, 0.0)
+        for avg, live, trainable in self._ema_pairs():
+            if trainable:
+                d = ops.cast(decay, avg.dtype)
+                avg.assign(d * avg + (1.0 - d) * ops.cast(live, avg.dtype))
+            else:
+                avg.assign(live)
+
+    def reset_ema(self):
+        """Restarts the average at the generator's current weights (e.g. after loading G's weights)."""
+        if self.ema_generator is None:
+            raise ConfigError("reset_ema() needs ema_decay: build the GAN with ema_decay=0.999 (say).")
+        for avg, live, _ in self._ema_pairs():
+            avg.assign(live)
+        self.ema_updates.assign(0)
 
     @property
     def sample_shape(self):
@@ -363,9 +458,8 @@ class GAN(Sampler, keras.Model):
         adversarial loss sees their ``adversarial_logits``, so a variant with more
         D heads only adds its own terms.
         """
-        kwargs = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
         terms = {"d_loss": self.adversarial_loss.d_loss(
-            self.adversarial_logits(real_logits), self.adversarial_logits(fake_logits), **kwargs)}
+            self.adversarial_logits(real_logits), self.adversarial_logits(fake_logits), **self.d_loss_kwargs())}
         if self.penalty:
             def critic(x):
                 return self.adversarial_logits(self.discriminate(x, condition, update_state=False))
@@ -374,6 +468,24 @@ class GAN(Sampler, keras.Model):
         if self.historical_averaging:
             terms["d_history"] = self.historical_averaging * self._history["d"].penalty()
         return terms
+
+    def d_loss_kwargs(self):
+        """Extra keyword arguments of the adversarial ``d_loss`` (one-sided label smoothing; BEGAN's k_t)."""
+        return {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+
+    def after_d_step(self, real_logits, fake_logits, terms):
+        """Runs after each discriminator update, with what ``discriminate`` returned for the
+        real and fake batch (before the update) and the step's loss terms.
+
+        A variant updates its own state here (BEGAN's k_t) and returns a dict of
+        values to log that are not loss terms; declare their names in
+        ``metric_names`` (each gets a metric, averaged over the epoch like the
+        losses, and is left out of ``loss``). Under a strategy the values are
+        per replica: all-reduce them (``tf.distribute.get_replica_context()``)
+        where every replica must agree. Default: nothing.
+        """
+        del real_logits, fake_logits, terms
+        return {}
 
     def g_loss_terms(self, real, fake, condition, real_logits, fake_logits):
         """Named terms of the generator's objective (summed, then minimised); see ``d_loss_terms``."""
@@ -391,8 +503,9 @@ class GAN(Sampler, keras.Model):
     # ------------------------------------------------------------------ the loop
 
     def call(self, inputs, training=False):
-        """The generator: ``gan(z)`` returns images (so ``predict(z)`` works too)."""
-        return self.generator(inputs, training=training)
+        """The generator: ``gan(z)`` returns images (so ``predict(z)`` works too); outside
+        training that is ``sampling_generator`` (the weight average when ``ema_decay`` is set)."""
+        return (self.generator if training else self.sampling_generator)(inputs, training=training)
 
     def train_step(self, data):
         real, condition = self.unpack_batch(data)
@@ -402,7 +515,7 @@ class GAN(Sampler, keras.Model):
         return self._record(d_terms, g_terms)
 
     def d_step(self, real, condition):
-        """One discriminator update; returns its named loss terms."""
+        """One discriminator update; returns its named loss terms and ``after_d_step``'s values."""
         if self.d_optimizer is None:
             raise ConfigError("Call compile() before training the GAN.")
         z = self.sample_latents(ops.shape(real)[0])
@@ -421,7 +534,13 @@ class GAN(Sampler, keras.Model):
                 v.assign(ops.clip(v, -self.clip_value, self.clip_value))
         if self.historical_averaging:
             self._history["d"].update()
-        return terms
+        extras = self.after_d_step(real_logits, fake_logits, terms)
+        if set(extras) != set(self.metric_names):
+            raise ConfigError(
+                f"{type(self).__name__}.after_d_step returned {sorted(extras)} but the class declares "
+                f"metric_names {sorted(self.metric_names)}: return exactly those."
+            )
+        return {**terms, **extras}
 
     def g_step(self, real, condition):
         """One generator update; returns its named loss terms."""
@@ -438,6 +557,8 @@ class GAN(Sampler, keras.Model):
         _apply(self.g_optimizer, tape.gradient(scaled, variables), variables)
         if self.historical_averaging:
             self._history["g"].update()
+        if self.ema_generator is not None:
+            self.update_ema()
         return terms
 
     def _unrolled_weights(self, real, condition):
@@ -481,7 +602,8 @@ class GAN(Sampler, keras.Model):
         total = 0.0
         for name, value in {**d_terms, **g_terms}.items():
             self._trackers[name].update_state(value)
-            total = total + value
+            if name not in self.metric_names:
+                total = total + value
         self._trackers["loss"].update_state(total)
         return {name: t.result() for name, t in self._trackers.items()}
 
@@ -502,9 +624,52 @@ class GAN(Sampler, keras.Model):
         if self.d_optimizer is None:
             raise ConfigError("Call compile() before fit().")
         self.check_training_data(x)
+        self._check_replica_batches(x, kwargs.get("batch_size"))
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
         return super().fit(x, y, *args, **kwargs)
+
+    # The latent RNG is saved with the weights (save_weights, .keras, BackupAndRestore), so a
+    # resumed run continues the random stream instead of redrawing the first steps' latents.
+    _SEED_STATE_KEY = "latent_seed_state"
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store[self._SEED_STATE_KEY] = ops.convert_to_numpy(self.seed_generator.state.value)
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if self._SEED_STATE_KEY in keys:  # files written before the state was saved lack it
+            self.seed_generator.state.assign(store[self._SEED_STATE_KEY])
+        super().load_own_variables({k: store[k] for k in keys if k != self._SEED_STATE_KEY})
+
+    def _check_replica_batches(self, x, batch_size):
+        """Under a strategy with R replicas a global batch must split into R equal parts.
+
+        Checked where the sizes are known: arrays (``batch_size`` and the last partial
+        batch) and datasets with a static batch size (``drop_remainder=True``). A dataset
+        of unknown batch size is let through (its batches usually split); an uneven last
+        batch then fails inside the step.
+        """
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        if replicas == 1:
+            return
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec[0] if isinstance(x.element_spec, (tuple, list)) else x.element_spec
+            sizes = [spec.shape[0]] if spec.shape.rank else []
+            fix = "batch the dataset with dataset.batch(n, drop_remainder=True), n a multiple of the replicas"
+        else:
+            n = len(x[0] if isinstance(x, (tuple, list)) else x)
+            batch = 32 if batch_size is None else int(batch_size)
+            sizes = [batch] + ([n % batch] if n % batch else [])
+            fix = "pass a batch_size that is a multiple of the replicas and drop the last partial batch"
+        bad = [s for s in sizes if s is not None and s % replicas]
+        if bad:
+            raise DataError(
+                f"fit() under {type(self.distribute_strategy).__name__} with {replicas} replicas got a batch "
+                f"of {bad[0]}, which does not split evenly across the {replicas} replicas: {fix} "
+                "(recipes.load_dataset does this)."
+            )
 
     def check_training_data(self, x):
         """Raises ``DataError`` when ``x`` cannot train this model; cheap, before any step."""
@@ -580,6 +745,8 @@ class GAN(Sampler, keras.Model):
             "historical_averaging": self.historical_averaging,
             "unrolled_steps": self.unrolled_steps,
             "pack": self.pack,
+            "ema_decay": self.ema_decay,
+            "ema_start": self.ema_start,
         }
 
     @classmethod
@@ -588,6 +755,37 @@ class GAN(Sampler, keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def check_number(name, value, low=0.0, high=None, integer=False):
+    """``value`` as a float (or int) in [low, high); otherwise a ``ConfigError`` that gives the range."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if integer:
+        ok = ok and float(value).is_integer()
+    if not ok or value < low or (high is not None and value >= high):
+        span = f"in [{low}, {high})" if high is not None else f">= {low}"
+        raise ConfigError(f"{name} must be a{'n integer' if integer else ' number'} {span}; got {value!r}.")
+    return int(value) if integer else float(value)
+
+
+def _frozen_copy(generator):
+    """A copy of ``generator`` (same architecture and weights) whose weights are not trainable."""
+    try:
+        copy = keras.models.clone_model(generator)
+    except Exception as e:  # subclassed models without get_config/from_config
+        raise ConfigError(
+            f"ema_decay needs a copy of the generator, but keras.models.clone_model cannot clone "
+            f"{generator.name!r} ({e}). Use a functional or Sequential generator, or give a "
+            "subclassed one get_config/from_config."
+        ) from None
+    if [tuple(v.shape) for v in copy.weights] != [tuple(v.shape) for v in generator.weights]:
+        raise ConfigError(
+            f"The clone of generator {generator.name!r} has different weights from the original "
+            "(is it unbuilt?), so it cannot hold the weight average: build the generator first."
+        )
+    copy.set_weights(generator.get_weights())
+    copy.trainable = False
+    return copy
 
 
 def _apply(optimizer, grads, variables):

@@ -33,16 +33,19 @@ class AdversarialLoss:
     g_loss: Callable
     g_uses_real: bool = False
     description: str = ""
+    # What the pair is defined on: "logits" (raw D outputs, every loss but one) or "energies"
+    # (per-sample auto-encoder reconstruction losses, BEGAN). zoo.GAN checks it against its D.
+    inputs: str = "logits"
 
 
 LOSSES: dict = {}
 
 
-def register_loss(name, d_loss, g_loss, g_uses_real=False, description=""):
+def register_loss(name, d_loss, g_loss, g_uses_real=False, description="", inputs="logits"):
     """Adds a loss pair to the registry; the name must be new."""
     if name in LOSSES:
         raise ConfigError(f"A loss named {name!r} is already registered.")
-    LOSSES[name] = AdversarialLoss(name, d_loss, g_loss, g_uses_real, description)
+    LOSSES[name] = AdversarialLoss(name, d_loss, g_loss, g_uses_real, description, inputs)
     return LOSSES[name]
 
 
@@ -185,4 +188,27 @@ register_loss(
 register_loss(
     "relativistic_average", relativistic_average_d_loss, relativistic_average_g_loss,
     g_uses_real=True, description="RaGAN, Jolicoeur-Martineau 2019.",
+)
+
+
+# -- BEGAN (Berthelot et al., 2017) ----------------------------------------------
+# D is an auto-encoder; what it returns per sample is its reconstruction loss
+# L(v) = mean |v - D(v)| (the "energy"), not a logit. k is the equilibrium
+# variable k_t in [0, 1], kept and updated by zoo.BEGAN.
+
+
+def began_d_loss(real_energies, fake_energies, k=0.0):
+    """L(x) - k_t L(G(z)): reconstruct real images well and, weighted by ``k``, fakes badly."""
+    return _mean(real_energies) - ops.cast(k, "float32") * _mean(fake_energies)
+
+
+def began_g_loss(real_energies, fake_energies):
+    """L(G(z)): fakes the auto-encoder reconstructs well."""
+    del real_energies
+    return _mean(fake_energies)
+
+
+register_loss(
+    "began", began_d_loss, began_g_loss, inputs="energies",
+    description="BEGAN, Berthelot et al. 2017: auto-encoder energies, k_t-weighted fake term (zoo.BEGAN).",
 )

@@ -10,6 +10,9 @@ which records the class count) also gets ``num_classes`` and
 ``codes``: a one-hot categorical code followed by continuous codes) gets
 ``code_split``, ``generate(..., codes= | categorical=, continuous=)`` and
 ``sweep_inputs`` (rows = categorical value, columns = one continuous code swept).
+A generator with noise inputs (float inputs named ``noise_*``, e.g. StyleGAN's
+per-layer noise) gets N(0, 1) noise drawn from the seed for every such input
+that ``generate(..., noise=)`` does not give (``noise="zero"`` for none).
 """
 
 import numpy as np
@@ -19,6 +22,7 @@ from zoo.errors import DataError
 
 LABELS = "labels"
 CODES = "codes"
+NOISE_PREFIX = "noise_"
 # The InfoGAN generator records its code split in the name of an Identity layer on ``codes``.
 _CODE_SPLIT_PREFIX = "codes_split_"
 # Layers whose first argument is a class index, and the attribute holding the class count.
@@ -60,6 +64,12 @@ def code_split(model):
     return None
 
 
+def noise_inputs(model):
+    """``[(name, shape without batch)]`` of ``model``'s float inputs named ``noise_*``, in input order."""
+    return [(t.name, tuple(int(d) for d in t.shape[1:])) for t in model.inputs
+            if t.name.startswith(NOISE_PREFIX) and "float" in str(t.dtype)]
+
+
 def sweep_codes(categorical, continuous, index=0, cols=9, low=-2.0, high=2.0):
     """Codes for a sweep grid: row ``r`` = categorical value ``r``; columns sweep continuous code
     ``index`` over ``linspace(low, high, cols)``; the other continuous codes are 0.
@@ -77,9 +87,18 @@ def sweep_codes(categorical, continuous, index=0, cols=9, low=-2.0, high=2.0):
 
 
 class Sampler:
-    """Mixin: ``latents(n, seed)`` and ``generate(n | z, seed, labels)`` for ``self.generator``."""
+    """Mixin: ``latents(n, seed)`` and ``generate(n | z, seed, labels)`` for ``self.generator``.
+
+    ``generate`` runs ``sampling_generator``: ``self.generator`` here, the EMA copy
+    (same architecture, so the same inputs) for a ``zoo.GAN`` with ``ema_decay``.
+    """
 
     latent_distribution = "normal"
+
+    @property
+    def sampling_generator(self):
+        """The model that ``generate`` runs (``zoo.GAN`` returns its weight average when it keeps one)."""
+        return self.generator
 
     def _input_names(self):
         return [t.name for t in self.generator.inputs]
@@ -116,6 +135,17 @@ class Sampler:
         names = self._input_names()
         return int(self.generator.inputs[names.index(CODES)].shape[-1])
 
+    @property
+    def noise_inputs(self):
+        """``[(name, shape)]`` of the generator's noise inputs (``noise_*``); empty for most generators."""
+        return noise_inputs(self.generator)
+
+    def noise(self, n, seed=None):
+        """N(0, 1) values ``{name: (n, *shape) float32}`` for every noise input, reproducible for a fixed
+        ``seed`` (a stream apart from the latents' and the codes')."""
+        rng = np.random.default_rng(None if seed is None else [int(seed), 2])
+        return {name: rng.standard_normal((int(n), *shape), dtype=np.float32) for name, shape in self.noise_inputs}
+
     def latents(self, n, seed=None):
         """``n`` latent vectors as a NumPy array, reproducible for a fixed ``seed``."""
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
@@ -127,7 +157,7 @@ class Sampler:
         return rng.standard_normal(shape, dtype=np.float32)
 
     def generate(self, n=None, z=None, seed=None, batch_size=256, labels=None, codes=None,
-                 categorical=None, continuous=None):
+                 categorical=None, continuous=None, noise=None):
         """Samples (images in [-1, 1]) as a NumPy array of shape ``(n, *sample_shape)``.
 
         Give either ``n`` (latents drawn with ``seed``; the same seed gives the
@@ -145,21 +175,29 @@ class Sampler:
         ``continuous`` (``(continuous,)`` for all samples or ``(n, continuous)``);
         what is not given is drawn (categorical uniformly, continuous from
         U(-1, 1)) from ``seed``, independently of ``z``.
+
+        Generators with noise inputs (``noise_*``): ``noise=None`` or ``"random"`` draws
+        N(0, 1) noise from ``seed`` (a stream apart from ``z``'s, so ``generate(z=z, seed=s)``
+        is reproducible too); ``"zero"`` feeds zeros; a dict ``{name: array}`` gives some or
+        all of them (``(n, *shape)``, or ``shape`` for every sample), the rest drawn.
         """
         z = self._check_latents(n, z, seed)
         labels = self._check_labels(labels, len(z))
         codes = self._check_codes(codes, categorical, continuous, len(z), seed)
+        noise = self._check_noise(noise, len(z), seed)
         out = []
         for i in range(0, len(z), batch_size):
             feed = z[i : i + batch_size]
-            if labels is not None or codes is not None:
+            if labels is not None or codes is not None or noise:
                 by_name = {"z": feed}
                 if labels is not None:
                     by_name[LABELS] = labels[i : i + batch_size]
                 if codes is not None:
                     by_name[CODES] = codes[i : i + batch_size]
+                for name, value in (noise or {}).items():
+                    by_name[name] = value[i : i + batch_size]
                 feed = [by_name[name] for name in self._input_names()]
-            out.append(ops.convert_to_numpy(self.generator(feed, training=False)))
+            out.append(ops.convert_to_numpy(self.sampling_generator(feed, training=False)))
         return np.concatenate(out, axis=0)
 
     def grid_inputs(self, n, seed=None):
@@ -188,12 +226,16 @@ class Sampler:
         split = self.code_split
         if split is None:
             z, labels, cols = self.grid_inputs(n, seed)
-            return {"z": z, "labels": labels}, cols
-        rows = min(split[0], n)
-        cols = max(1, n // rows)
-        z = np.tile(self.latents(cols, seed), (rows, 1))
-        cont = np.tile(self._random_codes(cols, seed)[:, split[0]:], (rows, 1))
-        return {"z": z, "categorical": np.repeat(np.arange(rows), cols), "continuous": cont}, cols
+            feed = {"z": z, "labels": labels}
+        else:
+            rows = min(split[0], n)
+            cols = max(1, n // rows)
+            z = np.tile(self.latents(cols, seed), (rows, 1))
+            cont = np.tile(self._random_codes(cols, seed)[:, split[0]:], (rows, 1))
+            feed = {"z": z, "categorical": np.repeat(np.arange(rows), cols), "continuous": cont}
+        if self.noise_inputs:  # fixed noise too, so successive grids differ only by training
+            feed["noise"] = self.noise(len(z), seed)
+        return feed, cols
 
     def sweep_inputs(self, index=0, cols=9, low=-2.0, high=2.0, seed=None):
         """``(z, codes, cols)``: rows = categorical value, columns = continuous code ``index``
@@ -286,6 +328,43 @@ class Sampler:
             if not np.all(np.isfinite(arr)):
                 raise DataError("continuous must be finite numbers (no NaN or Inf).")
             out[:, cat:] = arr
+        return out
+
+    def _check_noise(self, noise, n, seed):
+        """``{name: float32 (n, *shape)}`` for every noise input, or ``None`` without noise inputs."""
+        specs = dict(self.noise_inputs)
+        if not specs:
+            if noise is not None:
+                raise DataError("This generator has no noise inputs (none named 'noise_*'): call generate() "
+                                "without noise.")
+            return None
+        if noise is None or (isinstance(noise, str) and noise == "random"):
+            return self.noise(n, seed)
+        if isinstance(noise, str) and noise == "zero":
+            return {name: np.zeros((n, *shape), np.float32) for name, shape in specs.items()}
+        if not isinstance(noise, dict):
+            raise DataError(f"noise must be 'random' (drawn from seed), 'zero' or a dict {{name: array}} for the "
+                            f"inputs {', '.join(specs)}; got {noise!r}.")
+        unknown = sorted(set(noise) - set(specs))
+        if unknown:
+            raise DataError(f"noise has no input(s) {unknown}; this generator's noise inputs are "
+                            f"{', '.join(specs)}.")
+        out = self.noise(n, seed)  # drawn in full, so a given entry leaves the others' values unchanged
+        for name, value in noise.items():
+            shape = specs[name]
+            try:
+                arr = np.asarray(value, dtype=np.float32)
+            except (TypeError, ValueError):
+                raise DataError(f"noise[{name!r}] must be a float array of shape ({n}, {', '.join(map(str, shape))})."
+                                ) from None
+            if arr.shape == shape:
+                arr = np.broadcast_to(arr, (n, *shape))
+            if arr.shape != (n, *shape):
+                raise DataError(f"noise[{name!r}] must have shape {(n, *shape)} (or {shape} for every sample); "
+                                f"got {arr.shape}.")
+            if not np.all(np.isfinite(arr)):
+                raise DataError(f"noise[{name!r}] must be finite numbers (no NaN or Inf).")
+            out[name] = arr
         return out
 
     def _check_latents(self, n, z, seed):

@@ -170,7 +170,7 @@ class SampleQuality(keras.callbacks.Callback):
         if self._improved(value):
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.best_path:
-                save_keras_atomic(self.model.generator, self.best_path)
+                save_keras_atomic(self.model.sampling_generator, self.best_path)  # the EMA copy if any
             return
         self._wait += 1
         if self.patience is not None and self._wait >= self.patience:
