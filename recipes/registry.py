@@ -95,9 +95,85 @@ RECIPES = {
         model=dict(latent_dim=62, categorical=10, continuous=2, width=64, categorical_weight=1.0,
                    continuous_weight=1.0),
     ),
+    # SNGAN (Miyato et al. 2018): ResNet G/D, spectral norm in D, hinge loss, the paper's ResNet
+    # setting (5 D steps, Adam(2e-4, 0, 0.9)); width 16 (the paper's 64) so CPU runs take minutes.
+    "sngan_fashion_mnist": dict(
+        variant="sngan", dataset="fashion_mnist", epochs=5, g_lr=2e-4, d_lr=2e-4, beta_1=0.0, beta_2=0.9,
+        model=dict(latent_dim=128, width=16, d_steps=5),
+    ),
+    "sngan_cifar10": dict(
+        variant="sngan", dataset="cifar10", epochs=200, g_lr=2e-4, d_lr=2e-4, beta_1=0.0, beta_2=0.9,
+        model=dict(latent_dim=128, width=64, d_steps=5),
+    ),
+    # SAGAN (Zhang et al. 2019): SN in G and D, self-attention at 14x14, hinge, TTUR (G 1e-4, D 4e-4).
+    "sagan_fashion_mnist": dict(
+        variant="sagan", dataset="fashion_mnist", epochs=5, g_lr=1e-4, d_lr=4e-4, beta_1=0.0, beta_2=0.9,
+        model=dict(latent_dim=128, width=16, attention=14),
+    ),
+    # BEGAN (Berthelot et al. 2017): auto-encoder D, uniform z of 64, h = 64, batch 16 (the paper's); width 32 (the
+    # paper's 64-128). CPU-sized: 4 epochs = 2,500 steps (about 6 min on 2 shared cores) where the paper trains for
+    # 100k+ steps at Adam(1e-4), so lr 5e-4 (at 1e-4 G was still grey noise after 1,500 steps) and lambda_k 0.01
+    # (k_t reaches its equilibrium, ~0.3, within ~2 epochs; 0.04 gave fewer classes). gamma 1.0, not the paper's 0.5:
+    # on MNIST thin "1"s are the easiest digits to reconstruct, and gamma 0.7 gave 94% "1"s; gamma 1.0 gave all ten
+    # classes (still skewed to 1, 7, 9). Generator EMA 0.99 (a ~100-step average) cleans the strokes of the grid.
+    "began_mnist": dict(
+        variant="began", dataset="mnist_embedded", epochs=4, batch_size=16, g_lr=5e-4, d_lr=5e-4, beta_1=0.5,
+        model=dict(latent_dim=64, hidden=64, width=32, gamma=1.0, lambda_k=0.01, latent_distribution="uniform",
+                   ema_decay=0.99),
+    ),
     "dcgan_celeba64": dict(
         variant="dcgan", dataset="celeb_a", image_size=64, epochs=10, batch_size=128,
         model=dict(latent_dim=100, width=128),
+    ),
+    # ProGAN (Karras et al. 2018) on Fashion-MNIST resized to 32x32: grows 4 -> 8 -> 16 -> 32 in one fit,
+    # WGAN-GP + drift, Adam(1e-3, 0, 0.99). CPU-sized: 16k images per fade-in and per stabilisation phase (the
+    # paper: 800k) and widths 64-16 (the paper: 512); 2 epochs = 120k images (the schedule ends at 112k),
+    # about 10 minutes on 2 shared CPU cores. Generator EMA 0.99, not the paper's 0.999: with 500-step phases
+    # a 0.999 average still held ~70% of the initial weights of a block 375 steps after it appeared (noise).
+    "progan_fashion_mnist": dict(
+        variant="progan", dataset="fashion_mnist", image_size=32, epochs=2, batch_size=32, g_lr=1e-3, d_lr=1e-3,
+        beta_1=0.0, beta_2=0.99,
+        model=dict(latent_dim=128, widths=(64, 64, 32, 16), phase_images=16_000, drift=0.001, ema_decay=0.99),
+    ),
+    # StyleGAN (Karras et al. 2019) on Fashion-MNIST at its own 28x28 (a 7x7 constant, 3 blocks): R1 (gamma 10),
+    # style mixing 0.9, Adam(1e-3, 0, 0.99), generator EMA 0.998 (the paper's 10k-image half-life at batch 32).
+    # CPU-sized: latent/w 64 (the paper: 512), widths 32-32-16; one epoch (1,875 steps), about 10 min on 2 CPU cores.
+    "stylegan_fashion_mnist": dict(
+        variant="stylegan", dataset="fashion_mnist", epochs=1, batch_size=32, g_lr=1e-3, d_lr=1e-3,
+        beta_1=0.0, beta_2=0.99,
+        model=dict(latent_dim=64, w_dim=64, width=32, ema_decay=0.998),
+    ),
+    # pix2pix (Isola et al. 2017): U-Net G (dropout 0.5), PatchGAN D on concat(input, target), cross-entropy + 100 * L1,
+    # Adam(2e-4, 0.5). Offline task: binary Sobel edges -> Fashion-MNIST (padded to 32x32; d_layers=1 = 16x16 patches,
+    # half the image as the paper's 70x70 of 256x256), width 16 (the paper: 64), batch 16 (the paper: 1-10); one epoch.
+    "pix2pix_edges2fashion_mnist": dict(
+        variant="pix2pix", dataset="edges2fashion_mnist", epochs=1, batch_size=16, samples=24,
+        model=dict(width=16, d_layers=1, l1_weight=100.0),
+    ),
+    "pix2pix_edges2mnist": dict(
+        variant="pix2pix", dataset="edges2mnist_embedded", epochs=4, batch_size=16, samples=24,
+        model=dict(width=16, d_layers=1, l1_weight=100.0),
+    ),
+    # The paper's facades setting (labels -> photos, 256x256, batch 1, 200 epochs); needs pix2pix/facades (see recipes.translation).
+    "pix2pix_facades": dict(
+        variant="pix2pix", dataset="pix2pix/facades", image_size=256, channels=3, epochs=200, batch_size=1,
+        model=dict(width=64, d_layers=3),
+    ),
+    # CycleGAN (Zhu et al. 2017): ResNet Gs with instance norm, PatchGAN Ds, LSGAN, cycle 10, identity 0.5 * 10, pools of 50,
+    # Adam(2e-4, 0.5). CPU-sized: width 8 and 3 blocks (the paper: 64 and 6-9), 16x16 patches, batch 16 (the paper: 1).
+    "cyclegan_mnist2inverted_mnist": dict(
+        variant="cyclegan", dataset="mnist2inverted_mnist", epochs=2, batch_size=16, samples=24,
+        model=dict(width=8, blocks=3, d_layers=1),
+    ),
+    "cyclegan_mnist2fashion_mnist": dict(
+        variant="cyclegan", dataset="mnist2fashion_mnist", epochs=1, batch_size=16, samples=24,
+        model=dict(width=8, blocks=3, d_layers=1),
+    ),
+    # The paper's horse2zebra setting (256x256, 9 blocks, batch 1, 200 epochs; its linear lr decay over the last 100 epochs is not applied).
+    "cyclegan_horse2zebra": dict(
+        variant="cyclegan", dataset="cycle_gan/horse2zebra", image_size=256, channels=3, epochs=200,
+        batch_size=1,
+        model=dict(width=64, blocks=9, d_layers=3),
     ),
 }
 DEFAULT_RECIPE = "dcgan_mnist"

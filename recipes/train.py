@@ -14,7 +14,7 @@ A run writes into ``--workdir`` (default ``runs/<recipe>``):
     backup/                BackupAndRestore state while training (removed when done)
     tensorboard/           TensorBoard logs
     losses.csv             per-epoch losses (CSVLogger)
-    generator.keras        the trained generator
+    generator.keras        the trained generator (its weight average when ema_decay is set)
     gan.keras              the whole GAN (both networks and optimizers)
     summary.json           what ran, how fast, the final losses, the artifacts
 
@@ -128,11 +128,25 @@ def conditional_options(config, spec):
 
 def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False, verbose="auto"):
     """Trains ``config`` (a ``TrainConfig``) into ``workdir``; returns the summary dict."""
+    from recipes.registry import TrainConfig
+    from zoo.errors import ConfigError
+
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(
+            "config must be a TrainConfig (recipes.registry.make_config(recipe, overrides)); "
+            f"got {type(config).__name__}."
+        )
     import keras
     import tensorflow as tf
 
     import zoo
     from recipes.data import make_pipeline, output_shape, resolve_source
+
+    if getattr(zoo.registry.get_variant(config.variant), "translation", None):  # pix2pix, CycleGAN: image pairs
+        from recipes.translation import run_translation
+
+        return run_translation(config, workdir, strategy, cache_dir, download, overwrite, verbose)
+
     from recipes.strategy import make_strategy
     from zoo.images import save_grid
     from zoo.io import save_keras_atomic, write_atomic
@@ -171,7 +185,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     divergence = zoo.StopOnNonFinite()
     callbacks = [
         divergence,
-        keras.callbacks.BackupAndRestore(paths["backup"]),
+        zoo.AtomicBackupAndRestore(paths["backup"]),
         grid,
         zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"),
                                   save_weights_only=True),
@@ -193,7 +207,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
 
     feed, cols = gan.grid_feed(config.samples, seed=config.seed)  # a row per class / categorical code
     save_grid(gan.generate(**feed), os.path.join(paths["samples"], "final.png"), cols=cols)
-    save_keras_atomic(gan.generator, paths["generator.keras"])
+    save_keras_atomic(gan.sampling_generator, paths["generator.keras"])  # the weight average with ema_decay
     save_keras_atomic(gan, paths["gan.keras"])
     steps_run = len(history.epoch) * steps_per_epoch
     summary = {

@@ -8,18 +8,28 @@ Quick start:
 
 from zoo import losses, metrics
 from zoo.acgan import ACGAN
-from zoo.callbacks import FiniteModelCheckpoint, SampleGrid, StopOnNonFinite
+from zoo.began import BEGAN
+from zoo.callbacks import AtomicBackupAndRestore, FiniteModelCheckpoint, SampleGrid, StopOnNonFinite
 from zoo.cgan import CGAN, ConditionalGAN
+from zoo.cyclegan import CycleGAN
 from zoo.dcgan import DCGAN
 from zoo.errors import ConfigError, DataError, DatasetUnavailableError, ZooError
 from zoo.gan import GAN
+from zoo.image_pool import ImagePool
 from zoo.infogan import InfoGAN
 from zoo.metrics import SampleQuality
+from zoo.pix2pix import Pix2Pix
 from zoo.pretrained import describe, export, list_pretrained, load
+from zoo.progan import ProGAN
 from zoo.registry import VARIANTS, build_variant
+from zoo.sngan import SAGAN, SNGAN
+from zoo.stylegan import StyleGAN
 
 __all__ = [
-    "GAN", "DCGAN", "ConditionalGAN", "CGAN", "ACGAN", "InfoGAN", "SampleGrid", "SampleQuality", "metrics", "StopOnNonFinite", "FiniteModelCheckpoint", "losses", "VARIANTS", "build_variant",
+    "GAN", "DCGAN", "ConditionalGAN", "CGAN", "ACGAN", "InfoGAN", "SNGAN", "SAGAN", "ProGAN", "StyleGAN",
+    "BEGAN", "Pix2Pix", "CycleGAN", "ImagePool",
+    "SampleGrid", "SampleQuality", "StopOnNonFinite", "FiniteModelCheckpoint", "AtomicBackupAndRestore",
+    "metrics", "losses", "VARIANTS", "build_variant",
     "list_pretrained", "describe", "load", "export",
     "ZooError", "ConfigError", "DataError", "DatasetUnavailableError",
 ]

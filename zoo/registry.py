@@ -3,13 +3,23 @@
 import inspect
 
 from zoo.acgan import ACGAN
+from zoo.began import BEGAN
 from zoo.cgan import CGAN
+from zoo.cyclegan import CycleGAN
 from zoo.dcgan import DCGAN
 from zoo.errors import ConfigError, did_you_mean
 from zoo.gan import GAN
 from zoo.infogan import InfoGAN
+from zoo.pix2pix import Pix2Pix
+from zoo.progan import ProGAN
+from zoo.sngan import SAGAN, SNGAN
+from zoo.stylegan import StyleGAN
 
-VARIANTS = {"dcgan": DCGAN, "cgan": CGAN, "acgan": ACGAN, "infogan": InfoGAN}
+VARIANTS = {
+    "dcgan": DCGAN, "cgan": CGAN, "acgan": ACGAN, "infogan": InfoGAN,
+    "sngan": SNGAN, "sagan": SAGAN, "progan": ProGAN, "stylegan": StyleGAN, "began": BEGAN,
+    "pix2pix": Pix2Pix, "cyclegan": CycleGAN,
+}
 
 
 def variant_options(name):

@@ -1,0 +1,138 @@
+"""SNGAN and SAGAN: the ResNet networks, spectral norm placement, state rules, round trips, exports."""
+
+import keras
+import numpy as np
+import pytest
+
+import exports
+from conftest import changed, snapshot
+from layers import SelfAttention, SpectralNormalization
+from zoo import SAGAN, SNGAN, build_variant
+from zoo.errors import ConfigError
+
+TINY = dict(latent_dim=8, width=4, seed=0)
+
+
+def tiny(cls=SNGAN, image_shape=(16, 16, 1), **kwargs):
+    keras.utils.set_random_seed(0)
+    gan = cls(image_shape=image_shape, **{**TINY, **kwargs})
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.9),
+                g_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.9))
+    return gan
+
+
+def weight_layers(model, kinds=(keras.layers.Conv2D, keras.layers.Dense)):
+    """(layer, wrapped by SN?) for every Conv2D/Dense in ``model``, inside attention blocks too."""
+    out = []
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, kinds):
+            out.append(layer)
+    return out
+
+
+def sn_inner(model):
+    return {id(layer.layer) for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, SpectralNormalization)}
+
+
+def real(n=8, shape=(16, 16, 1), seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, *shape)).astype("float32")
+
+
+def test_paper_cifar10_networks():
+    gan = SNGAN(image_shape=(32, 32, 3), latent_dim=128, width=64)
+    g, d = gan.generator, gan.discriminator
+    # The paper's ResNet (Table 4): G 3 up-blocks of 256 channels, D blocks of 128 channels.
+    assert [l.name for l in g.layers if l.name.endswith("_add")] == ["up0_add", "up1_add", "up2_add"]
+    assert d.get_layer("block3_add").output.shape == (None, 8, 8, 128)
+    assert g.get_layer("up2_add").output.shape == (None, 32, 32, 256)
+    assert 4.2e6 < g.count_params() < 4.4e6 and 1.0e6 < d.count_params() < 1.1e6
+    assert gan.adversarial_loss.name == "hinge"
+
+
+@pytest.mark.parametrize("cls", [SNGAN, SAGAN])
+def test_spectral_norm_on_every_d_layer_and_on_g_only_for_sagan(cls):
+    gan = cls(image_shape=(16, 16, 1), **TINY)
+    for model, wanted in ((gan.discriminator, True), (gan.generator, cls is SAGAN)):
+        wrapped = sn_inner(model)
+        layers = weight_layers(model)
+        assert layers, model.name
+        assert all((id(l) in wrapped) == wanted for l in layers), [l.name for l in layers]
+
+
+def test_sagan_attention_in_both_networks_at_the_chosen_resolution():
+    gan = SAGAN(image_shape=(16, 16, 1), **TINY)
+    assert gan.attention == 8  # "auto": half the image height
+    for model in (gan.generator, gan.discriminator):
+        blocks = [l for l in model.layers if isinstance(l, SelfAttention)]
+        assert len(blocks) == 1 and blocks[0].output.shape[1] == 8 and blocks[0].spectral_norm
+    assert SAGAN(image_shape=(28, 28, 1), attention=None, **TINY).attention is None
+    with pytest.raises(ConfigError, match="attention=5 is not a feature-map height.*pick one of \\[8, 16\\]"):
+        SAGAN(image_shape=(16, 16, 1), attention=5, **TINY)
+
+
+def test_d_step_updates_d_power_iterations_and_g_step_leaves_them():
+    gan = tiny(SAGAN)
+    x = real()
+    d_u = [v for v in gan.discriminator.non_trainable_variables if v.path.endswith("/u")]
+    g_u = [v for v in gan.generator.non_trainable_variables if v.path.endswith("/u")]
+    before_d, before_g = snapshot(d_u), snapshot(g_u)
+    gan.d_step(x, None)
+    assert all(changed(before_d, d_u)) and not any(changed(before_g, g_u))
+    before_d, before_g = snapshot(d_u), snapshot(g_u)
+    gan.g_step(x, None)
+    assert not any(changed(before_d, d_u)) and all(changed(before_g, g_u))
+
+
+def test_fit_trains_attention_and_reports_hinge_terms():
+    gan = tiny(SAGAN, d_steps=2)
+    history = gan.fit(real(16), batch_size=8, epochs=2, verbose=0)
+    assert set(history.history) >= {"d_loss", "g_loss", "loss"}
+    assert all(np.isfinite(v).all() for v in history.history.values())
+    gammas = [l.gamma.numpy() for m in (gan.generator, gan.discriminator) for l in m.layers
+              if isinstance(l, SelfAttention)]
+    assert all(abs(g) > 0 for g in gammas)  # gamma starts at 0 and is learned
+
+
+@pytest.mark.parametrize("cls", [SNGAN, SAGAN])
+def test_round_trip_keeps_options_weights_and_power_iterations(cls, tmp_path):
+    gan = tiny(cls, image_shape=(16, 16, 3), d_steps=2)
+    gan.fit(real(8, (16, 16, 3)), batch_size=8, epochs=1, verbose=0)
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras", safe_mode=True)
+    assert type(loaded) is cls and loaded.get_config() == gan.get_config()
+    for a, b in zip(gan.weights, loaded.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_allclose(loaded.generate(3, seed=1), gan.generate(3, seed=1), rtol=1e-6)
+
+
+def test_registry_and_bad_options():
+    gan = build_variant("sagan", image_shape=(16, 16, 1), **TINY)
+    assert isinstance(gan, SAGAN) and gan.spectral_norm_g
+    with pytest.raises(ConfigError, match="width must be a positive integer"):
+        SNGAN(image_shape=(16, 16, 1), width=0)
+    with pytest.raises(ConfigError, match="cannot build images of shape"):
+        SNGAN(image_shape=(27, 27, 1))
+
+
+def test_fit_under_mirrored_strategy(mirrored):
+    keras.utils.set_random_seed(0)
+    with mirrored.scope():
+        gan = SAGAN(image_shape=(16, 16, 1), **TINY)
+        gan.compile(d_optimizer=keras.optimizers.Adam(4e-4, 0.0, 0.9),
+                    g_optimizer=keras.optimizers.Adam(1e-4, 0.0, 0.9))
+    before = snapshot(gan.generator.trainable_variables)
+    history = gan.fit(real(16), batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert all(changed(before, gan.generator.trainable_variables))
+
+
+def test_sagan_generator_exports_with_parity(tmp_path):
+    gan = tiny(SAGAN, image_shape=(16, 16, 3))
+    gan.fit(real(8, (16, 16, 3)), batch_size=8, epochs=1, verbose=0)
+    for layer in gan.generator.layers:
+        if isinstance(layer, SelfAttention):
+            layer.gamma.assign(0.8)  # make the attention path matter in the exported graph
+    manifest = exports.export_generator(gan.generator, str(tmp_path / "out"), formats=("saved_model", "onnx"))
+    errors = manifest["parity"]["max_abs_error"]
+    assert errors["saved_model"] <= 1e-5 and errors["onnx"] <= 1e-4, errors
