@@ -127,8 +127,9 @@ def test_fit_under_mirrored_strategy(mirrored):
     assert all(changed(before, gan.generator.trainable_variables))
 
 
-def test_sagan_generator_exports_with_parity(tmp_path):
-    gan = tiny(SAGAN, image_shape=(16, 16, 3))
+@pytest.mark.parametrize("cls", [SNGAN, SAGAN])
+def test_generator_exports_with_parity(cls, tmp_path):
+    gan = tiny(cls, image_shape=(16, 16, 3), attention=8)
     gan.fit(real(8, (16, 16, 3)), batch_size=8, epochs=1, verbose=0)
     for layer in gan.generator.layers:
         if isinstance(layer, SelfAttention):
