@@ -125,11 +125,10 @@ class ConditionalGAN(GAN):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """``GAN.fit`` on ``(images, labels)``: a dataset of such batches or ``fit(images, labels)``."""
-        if self.d_optimizer is not None:
-            self.check_labels(x, y)
-        return super().fit(x, y, *args, **kwargs)
+    def check_training_data(self, x, y=None):
+        """``fit`` takes ``(images, labels)``: a dataset of such batches or ``fit(images, labels)``."""
+        self.check_labels(x, y)
+        super().check_training_data(x, y)
 
     def check_labels(self, x, y=None):
         """Raises ``DataError`` unless the data carries int class labels in [0, num_classes)."""

@@ -623,7 +623,7 @@ class GAN(Sampler, keras.Model):
         """
         if self.d_optimizer is None:
             raise ConfigError("Call compile() before fit().")
-        self.check_training_data(x)
+        self.check_training_data(x, y)
         self._check_replica_batches(x, kwargs.get("batch_size"))
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
@@ -671,8 +671,13 @@ class GAN(Sampler, keras.Model):
                 "(recipes.load_dataset does this)."
             )
 
-    def check_training_data(self, x):
-        """Raises ``DataError`` when ``x`` cannot train this model; cheap, before any step."""
+    def check_training_data(self, x, y=None):
+        """Raises ``DataError`` when ``x`` (and ``y``) cannot train this model; cheap, before any step.
+
+        The base checks the images; labels in ``y`` are checked by ``unpack_batch`` of the
+        conditional variants, and paired variants (pix2pix, CycleGAN) check ``x`` and ``y``.
+        """
+        del y
         want = self.image_shape
         fix = (
             f"This model makes images of shape {want}; build it for your data's "

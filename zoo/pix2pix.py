@@ -108,20 +108,6 @@ class Translator:
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """``keras.Model.fit`` on pairs of image batches, after checking them (``check_training_data``).
-
-        ``x``: a ``tf.data.Dataset`` of ``(first, second)`` batches, or an array of the first
-        images with ``y`` the second ones (see ``pair_names``); floats in [-1, 1].
-        """
-        if self.d_optimizer is None:
-            raise ConfigError("Call compile() before fit().")
-        self.check_training_data(x, y)
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
-        # GAN.fit's own check sees only x (a single image batch); this one replaces it.
-        return keras.Model.fit(self, x, y, *args, **kwargs)
-
     def check_training_data(self, x, y=None):
         """Raises ``DataError`` unless ``x`` (and ``y``) hold pairs of image batches that fit this model."""
         first, second = self.pair_names
