@@ -21,6 +21,7 @@ A run writes into ``--workdir`` (default ``runs/<recipe>``):
 Running the same command again after a crash resumes from the last epoch.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -140,32 +141,22 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     import tensorflow as tf
 
     import zoo
-    from recipes.data import make_pipeline, output_shape, resolve_source
-
-    if getattr(zoo.registry.get_variant(config.variant), "translation", None):  # pix2pix, CycleGAN: image pairs
-        from recipes.translation import run_translation
-
-        return run_translation(config, workdir, strategy, cache_dir, download, overwrite, verbose)
-
     from recipes.strategy import make_strategy
-    from zoo.images import save_grid
     from zoo.io import save_keras_atomic, write_atomic
 
     prepare_workdir(workdir, config.to_dict(), overwrite)
-    source = resolve_source(config.dataset, config.split, cache_dir=cache_dir, download=download,
-                            channels=config.channels)
-    image_shape = output_shape(source.spec, config.image_size, config.channels)
+    if getattr(zoo.registry.get_variant(config.variant), "translation", None):  # pix2pix, CycleGAN: image pairs
+        from recipes.translation import translation_data as load_data
+    else:
+        load_data = image_data
+    data = load_data(config, cache_dir, download)
     strat = make_strategy(strategy)
     if config.batch_size % strat.num_replicas_in_sync:
         raise RunError(
             f"batch_size={config.batch_size} does not split across {strat.num_replicas_in_sync} "
             "replicas: use a multiple of the replica count."
         )
-    model_options = conditional_options(config, source.spec)
-    dataset = make_pipeline(source, config.batch_size, seed=config.seed, image_size=config.image_size,
-                            channels=config.channels, with_labels="num_classes" in model_options,
-                            repeat=True)
-    batches = source.spec.num_examples // config.batch_size
+    batches = data.num_examples // config.batch_size
     if config.steps:
         steps_per_epoch = min(config.steps, batches)
         epochs = math.ceil(config.steps / steps_per_epoch)
@@ -174,14 +165,15 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
 
     keras.utils.set_random_seed(config.seed)
     with strat.scope():
-        gan = zoo.build_variant(config.variant, image_shape=image_shape, seed=config.seed, **model_options)
+        gan = zoo.build_variant(config.variant, image_shape=data.image_shape, seed=config.seed,
+                                **data.model_options)
         gan.compile(d_optimizer=make_optimizer(config, config.d_lr),
                     g_optimizer=make_optimizer(config, config.g_lr), jit_compile=config.jit_compile)
     paths = {name: os.path.join(workdir, name) for name in (
         "samples", "checkpoints", "backup", "tensorboard", "losses.csv", "generator.keras",
-        "gan.keras", "summary.json")}
+        "gan.keras", "summary.json", *data.extra_models)}
     os.makedirs(paths["checkpoints"], exist_ok=True)
-    grid = zoo.SampleGrid(paths["samples"], n=config.samples, seed=config.seed)
+    grid = data.grid(paths["samples"])
     divergence = zoo.StopOnNonFinite()
     callbacks = [
         divergence,
@@ -195,7 +187,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     start = time.time()
     if verbose == "auto":  # a progress bar on a terminal, one line per epoch in a log
         verbose = 1 if sys.stdout.isatty() else 2
-    history = gan.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+    history = gan.fit(data.dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
                       verbose=verbose)
     seconds = time.time() - start
     if divergence.failure:
@@ -205,16 +197,16 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
             "the data."
         )
 
-    feed, cols = gan.grid_feed(config.samples, seed=config.seed)  # a row per class / categorical code
-    save_grid(gan.generate(**feed), os.path.join(paths["samples"], "final.png"), cols=cols)
+    grid.save(os.path.join(paths["samples"], "final.png"))
     save_keras_atomic(gan.sampling_generator, paths["generator.keras"])  # the weight average with ema_decay
+    for name, attribute in data.extra_models.items():  # CycleGAN's generator_b2a.keras
+        save_keras_atomic(getattr(gan, attribute), paths[name])
     save_keras_atomic(gan, paths["gan.keras"])
     steps_run = len(history.epoch) * steps_per_epoch
     summary = {
         "status": "finished",
         "recipe_config": config.to_dict(),
-        "dataset": {"name": source.spec.name, "split": source.spec.split,
-                    "num_examples": source.spec.num_examples, "image_shape": list(image_shape)},
+        "dataset": data.summary,
         "epochs": epochs,
         "steps_per_epoch": steps_per_epoch,
         "steps_this_run": steps_run,
@@ -229,6 +221,42 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     }
     write_atomic(paths["summary.json"], json.dumps(summary, indent=2))
     return summary
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """What ``run`` trains on, from ``image_data`` or ``recipes.translation.translation_data``.
+
+    ``grid(directory)`` makes the sample-grid callback (also used for ``final.png``);
+    ``extra_models`` maps extra workdir files to GAN attributes saved beside ``generator.keras``.
+    """
+
+    dataset: object
+    num_examples: int
+    image_shape: tuple
+    model_options: dict
+    grid: object
+    summary: dict
+    extra_models: dict = dataclasses.field(default_factory=dict)
+
+
+def image_data(config, cache_dir=None, download=False):
+    """``TrainingData`` for the image GANs: the data layer's pipeline (with labels for conditional variants)."""
+    import zoo
+    from recipes.data import make_pipeline, output_shape, resolve_source
+
+    source = resolve_source(config.dataset, config.split, cache_dir=cache_dir, download=download,
+                            channels=config.channels)
+    image_shape = output_shape(source.spec, config.image_size, config.channels)
+    options = conditional_options(config, source.spec)
+    dataset = make_pipeline(source, config.batch_size, seed=config.seed, image_size=config.image_size,
+                            channels=config.channels, with_labels="num_classes" in options, repeat=True)
+    return TrainingData(
+        dataset=dataset, num_examples=source.spec.num_examples, image_shape=image_shape, model_options=options,
+        grid=lambda directory: zoo.SampleGrid(directory, n=config.samples, seed=config.seed),
+        summary={"name": source.spec.name, "split": source.spec.split,
+                 "num_examples": source.spec.num_examples, "image_shape": list(image_shape)},
+    )
 
 
 def main(argv):

@@ -45,24 +45,19 @@ A batch is a tuple of two float32 NHWC tensors in [-1, 1]: ``(inputs,
 targets)`` for paired data, ``(images_a, images_b)`` for unpaired data (each
 side shuffled on its own).
 
-``run_translation`` is what ``python -m recipes.train`` runs for the translation
-variants (``recipes.train.run`` hands over to it); ``TranslationGrid`` writes
-sample grids (input, translation, target / cycle) during training.
+``translation_data`` is the data ``recipes.train.run`` (so ``python -m
+recipes.train``) trains the translation variants on; ``TranslationGrid`` (a
+``zoo.SampleGrid``) writes grids of input, translation, target / cycle.
 """
 
 import dataclasses
-import json
-import math
 import os
-import platform
-import sys
-import time
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from recipes.data import IMAGE_EXTENSIONS, TFDSSource, make_pipeline, resolve_source
+from zoo.callbacks import SampleGrid
 from zoo.errors import DataError, DatasetUnavailableError
 
 EDGE_THRESHOLD = 0.25
@@ -375,51 +370,27 @@ def translation_rows(gan, first, second):
     return np.stack(columns, axis=1).reshape(-1, *columns[0].shape[1:]), len(columns)
 
 
-class TranslationGrid(keras.callbacks.Callback):
-    """Writes ``epoch_NNNN.png`` every ``every`` epochs: one row per fixed example (``translation_rows``).
+class TranslationGrid(SampleGrid):
+    """``SampleGrid`` for translators: one row per fixed example (``translation_rows``).
 
     ``first``/``second``: float arrays in [-1, 1], (inputs, targets) or (images A, images B).
     """
 
     def __init__(self, directory, first, second, every=1):
-        super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise DataError(f"TranslationGrid every must be a positive integer; got {every!r}.")
-        self.directory, self.first, self.second, self.every = os.fspath(directory), first, second, every
-        self.paths = []
+        super().__init__(directory, n=len(first), every=every)
+        self.first, self.second = first, second
 
-    def on_train_begin(self, logs=None):
-        os.makedirs(self.directory, exist_ok=True)
-        self._last_epoch = self.params.get("epochs") if self.params else None
-
-    def on_epoch_end(self, epoch, logs=None):
-        from zoo.images import save_grid
-
-        number = epoch + 1
-        if number % self.every and number != self._last_epoch:
-            return
-        path = os.path.join(self.directory, f"epoch_{number:04d}.png")
-        images, cols = translation_rows(self.model, self.first, self.second)
-        save_grid(images, path, cols=cols)
-        self.paths.append(path)
+    def grid(self):
+        return translation_rows(self.model, self.first, self.second)
 
 
-def run_translation(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False,
-                    verbose="auto"):
-    """``recipes.train.run`` for the translation variants (pix2pix, CycleGAN): same workdir layout."""
-    import zoo
-    from recipes.strategy import make_strategy
-    from recipes.train import RunError, make_optimizer, prepare_workdir
-    from zoo.images import save_grid
-    from zoo.io import save_keras_atomic, write_atomic
+def translation_data(config, cache_dir=None, download=False):
+    """``recipes.train.TrainingData`` for the translators (pix2pix, CycleGAN): batches of image pairs,
+    a ``TranslationGrid`` of fixed examples, and CycleGAN's ``generator_b2a.keras``."""
+    from recipes.train import RunError, TrainingData
     from zoo.registry import get_variant
 
     cls = get_variant(config.variant)
-    prepare_workdir(workdir, config.to_dict(), overwrite)
-    strat = make_strategy(strategy)
-    if config.batch_size % strat.num_replicas_in_sync:
-        raise RunError(f"batch_size={config.batch_size} does not split across {strat.num_replicas_in_sync} "
-                       "replicas: use a multiple of the replica count.")
     load = dict(image_size=config.image_size, channels=config.channels, cache_dir=cache_dir, download=download)
     data = load_translation(config.dataset, config.split, config.batch_size, seed=config.seed, repeat=True, **load)
     if data.kind != cls.translation:
@@ -429,67 +400,13 @@ def run_translation(config, workdir, strategy="auto", cache_dir=None, download=F
     rows = max(1, min(8, config.samples // 3))
     fixed = load_translation(config.dataset, config.split, rows, shuffle=False, **load).dataset
     first, second = (np.asarray(t) for t in next(iter(fixed)))
-    batches = data.num_examples // config.batch_size
-    if config.steps:
-        steps_per_epoch = min(config.steps, batches)
-        epochs = math.ceil(config.steps / steps_per_epoch)
-    else:
-        steps_per_epoch, epochs = batches, config.epochs
     options = dict(config.model)
     if data.kind == "paired" and "input_channels" not in options:
         options["input_channels"] = data.shapes[0][-1]
-
-    keras.utils.set_random_seed(config.seed)
-    with strat.scope():
-        gan = zoo.build_variant(config.variant, image_shape=data.shapes[1], seed=config.seed, **options)
-        gan.compile(d_optimizer=make_optimizer(config, config.d_lr), g_optimizer=make_optimizer(config, config.g_lr),
-                    jit_compile=config.jit_compile)
-    paths = {name: os.path.join(workdir, name) for name in (
-        "samples", "checkpoints", "backup", "tensorboard", "losses.csv", "generator.keras", "gan.keras",
-        "summary.json")}
-    if data.kind == "unpaired":
-        paths["generator_b2a.keras"] = os.path.join(workdir, "generator_b2a.keras")
-    os.makedirs(paths["checkpoints"], exist_ok=True)
-    divergence = zoo.StopOnNonFinite()
-    callbacks = [
-        divergence,
-        keras.callbacks.BackupAndRestore(paths["backup"]),
-        TranslationGrid(paths["samples"], first, second),
-        zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"), save_weights_only=True),
-        keras.callbacks.TensorBoard(paths["tensorboard"]),
-        keras.callbacks.CSVLogger(paths["losses.csv"], append=True),
-    ]
-    if verbose == "auto":
-        verbose = 1 if sys.stdout.isatty() else 2
-    start = time.time()
-    history = gan.fit(data.dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-                      verbose=verbose)
-    seconds = time.time() - start
-    if divergence.failure:
-        raise RunError(f"Training diverged: {divergence.describe()}. The last good weights are in "
-                       f"{paths['checkpoints']}; lower the learning rates or check the data.")
-    images, cols = translation_rows(gan, first, second)
-    save_grid(images, os.path.join(paths["samples"], "final.png"), cols=cols)
-    save_keras_atomic(gan.sampling_generator, paths["generator.keras"])  # A -> B (the weight average with EMA)
-    if data.kind == "unpaired":
-        save_keras_atomic(gan.generator_b2a, paths["generator_b2a.keras"])
-    save_keras_atomic(gan, paths["gan.keras"])
-    steps_run = len(history.epoch) * steps_per_epoch
-    summary = {
-        "status": "finished",
-        "recipe_config": config.to_dict(),
-        "dataset": {"name": data.name, "split": data.split, "kind": data.kind, "num_examples": data.num_examples,
-                    "shapes": [list(s) for s in data.shapes], "halves": list(data.names)},
-        "epochs": epochs,
-        "steps_per_epoch": steps_per_epoch,
-        "steps_this_run": steps_run,
-        "train_seconds": round(seconds, 2),
-        "images_per_second": round(steps_run * config.batch_size / max(seconds, 1e-9), 1),
-        "final_metrics": {k: float(v[-1]) for k, v in history.history.items()} if history.epoch else {},
-        "replicas": strat.num_replicas_in_sync,
-        "artifacts": {k: os.path.relpath(v, workdir) for k, v in paths.items() if k != "backup"}
-        | {"final_samples": "samples/final.png"},
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
-    }
-    write_atomic(paths["summary.json"], json.dumps(summary, indent=2))
-    return summary
+    return TrainingData(
+        dataset=data.dataset, num_examples=data.num_examples, image_shape=data.shapes[1], model_options=options,
+        grid=lambda directory: TranslationGrid(directory, first, second),
+        summary={"name": data.name, "split": data.split, "kind": data.kind, "num_examples": data.num_examples,
+                 "shapes": [list(s) for s in data.shapes], "halves": list(data.names)},
+        extra_models={"generator_b2a.keras": "generator_b2a"} if data.kind == "unpaired" else {},
+    )

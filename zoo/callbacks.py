@@ -41,15 +41,24 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         os.makedirs(self.directory, exist_ok=True)
-        self._feed, self._cols = self.model.grid_feed(self.n, seed=self.seed)
         self._last_epoch = self.params.get("epochs") if self.params else None
+
+    def grid(self):
+        """``(images, columns)`` of the grid now; subclasses change what a grid shows."""
+        if self._feed is None:
+            self._feed, self._cols = self.model.grid_feed(self.n, seed=self.seed)
+        return self.model.generate(**self._feed), self._cols
 
     def on_epoch_end(self, epoch, logs=None):
         number = epoch + 1
         if number % self.every and number != self._last_epoch:
             return
-        path = os.path.join(self.directory, f"epoch_{number:04d}.png")
-        save_grid(self.model.generate(**self._feed), path, cols=self._cols)
+        self.save(os.path.join(self.directory, f"epoch_{number:04d}.png"))
+
+    def save(self, path):
+        """Writes the current grid to ``path`` (the train CLI's ``final.png`` too)."""
+        images, cols = self.grid()
+        save_grid(images, path, cols=cols)
         self.paths.append(path)
 
 
