@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from conftest import tiny_conditional
 from zoo import InfoGAN
 from zoo.errors import ConfigError, DataError
 from zoo.networks import infogan_discriminator, infogan_generator
@@ -17,11 +18,7 @@ TINY = dict(latent_dim=8, width=4, q_units=8, seed=0)
 
 
 def tiny_infogan(compile=True, **kwargs):
-    keras.utils.set_random_seed(0)
-    gan = InfoGAN(**{**TINY, **kwargs})
-    if compile:
-        gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
-    return gan
+    return tiny_conditional(InfoGAN, compile=compile, **{**TINY, **kwargs})
 
 
 def images(n=16, seed=0):
