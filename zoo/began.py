@@ -41,9 +41,9 @@ historical averaging and ``ema_decay`` apply as for every variant.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
+from zoo.distribute import replica_mean
 from zoo.errors import ConfigError
 from zoo.gan import GAN, check_number
 from zoo.networks.began import began_discriminator, began_generator, check_sizes
@@ -143,10 +143,7 @@ class BEGAN(GAN):
     def after_d_step(self, real_logits, fake_logits, terms):
         """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1) from the global-batch means."""
         del terms
-        real_loss, fake_loss = ops.mean(real_logits), ops.mean(fake_logits)
-        ctx = tf.distribute.get_replica_context()
-        if ctx is not None and ctx.num_replicas_in_sync > 1:
-            real_loss, fake_loss = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, [real_loss, fake_loss])
+        real_loss, fake_loss = replica_mean(real_logits), replica_mean(fake_logits)
         balance = self.gamma * real_loss - fake_loss
         k = ops.clip(ops.convert_to_tensor(self.k_t) + self.lambda_k * balance, 0.0, 1.0)
         self.k_t.assign(k)

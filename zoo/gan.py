@@ -52,6 +52,7 @@ from keras import ops
 
 from zoo import losses as losses_lib
 from zoo import penalties as penalties_lib
+from zoo.distribute import replica_average, replica_mean
 from zoo.errors import ConfigError, DataError
 from zoo.sampling import Sampler
 
@@ -493,8 +494,8 @@ class GAN(Sampler, keras.Model):
         terms = {"g_loss": self.adversarial_loss.g_loss(real_adv, self.adversarial_logits(fake_logits))}
         if self.feature_matching:
             features = self._features.value
-            real_f = ops.mean(_forward(features, self.pack_samples(real), False), axis=0)
-            fake_f = ops.mean(_forward(features, self.pack_samples(fake), False), axis=0)
+            real_f = replica_mean(_forward(features, self.pack_samples(real), False), axis=0)
+            fake_f = replica_mean(_forward(features, self.pack_samples(fake), False), axis=0)
             terms["feature_matching"] = self.feature_matching * ops.sum(ops.square(real_f - fake_f))
         if self.historical_averaging:
             terms["g_history"] = self.historical_averaging * self._history["g"].penalty()
@@ -584,8 +585,9 @@ class GAN(Sampler, keras.Model):
                                                     self.adversarial_logits(fake_logits))
             # Dense gradients for the functional update: Embedding gradients come as IndexedSlices,
             # and weights the adversarial loss does not reach (ACGAN's class head) get zeros.
-            grads = [ops.zeros_like(w) if g is None else tf.convert_to_tensor(g)
-                     for w, g in zip(trainable, inner.gradient(loss, trainable))]
+            # Averaged over replicas, as the optimizer would: the unrolled D is the one the global batch makes.
+            grads = replica_average([ops.zeros_like(w) if g is None else tf.convert_to_tensor(g)
+                                     for w, g in zip(trainable, inner.gradient(loss, trainable))])
             trainable = update(step, trainable, grads)
         return trainable, non_trainable
 

@@ -21,6 +21,7 @@ from typing import Callable
 
 from keras import ops
 
+from zoo.distribute import replica_mean
 from zoo.errors import ConfigError, did_you_mean
 
 
@@ -158,9 +159,12 @@ def relativistic_g_loss(real_logits, fake_logits):
 
 
 def relativistic_average_d_loss(real_logits, fake_logits):
-    """RaGAN: real should look more real than the average fake, and fake less real than the average real."""
-    real_rel = real_logits - ops.mean(fake_logits)
-    fake_rel = fake_logits - ops.mean(real_logits)
+    """RaGAN: real should look more real than the average fake, and fake less real than the average real.
+
+    The averages are over the global batch under a strategy (``replica_mean``).
+    """
+    real_rel = ops.cast(real_logits, "float32") - replica_mean(fake_logits)
+    fake_rel = ops.cast(fake_logits, "float32") - replica_mean(real_logits)
     return _mean(ops.softplus(-real_rel)) + _mean(ops.softplus(fake_rel))
 
 

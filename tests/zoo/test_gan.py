@@ -198,33 +198,6 @@ def test_fit_rejects_data_that_does_not_fit_before_training(data, message):
     assert not any(changed(before, gan.trainable_variables))
 
 
-class _LatentsFromData(GAN):
-    """Takes its latents from the dataset's second component, so 1 and 2 replicas see the same z."""
-
-    def generator_inputs(self, z, condition):
-        return condition
-
-
-def _replica_run(strategy, data, z):
-    with strategy.scope():
-        keras.utils.set_random_seed(7)
-        g, d = tiny_networks(batch_norm=False)
-        gan = _LatentsFromData(g, d, seed=0)
-        gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
-    gan.fit(data, z, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    return [v.numpy() for v in gan.trainable_variables]
-
-
-def test_two_replicas_give_the_same_update_as_one(real_batch, mirrored):
-    # SGD (not Adam) so that a wrongly scaled gradient shows up in the weights.
-    data = np.concatenate([real_batch, real_batch[::-1]])
-    z = np.random.default_rng(1).standard_normal((16, 4)).astype("float32")
-    one = _replica_run(tf.distribute.OneDeviceStrategy("/cpu:0"), data, z)
-    two = _replica_run(mirrored, data, z)
-    for a, b in zip(one, two):
-        np.testing.assert_allclose(a, b, atol=1e-5)
-
-
 def test_replicas_draw_different_latents_and_train_mirrored(real_batch, mirrored):
     strategy = mirrored
     with strategy.scope():
