@@ -98,7 +98,7 @@ class SpectralNormalization(keras.layers.Wrapper):
     def spectral_norm(self, training=False):
         """sigma(W) as used by the next call (differentiable in W); advances ``u`` when training."""
         matrix = ops.cast(weight_matrix(self.kind, self._weight_variable.value), "float32")
-        u = _normalize(ops.convert_to_tensor(self.u.value), self.epsilon)
+        u = _normalize(ops.cast(self.u.value, "float32"), self.epsilon)  # under mixed precision .value autocasts
         steps = self.power_iterations if training else 0
         for _ in range(steps):
             v = _normalize(ops.matmul(u, ops.transpose(matrix)), self.epsilon)
@@ -112,7 +112,8 @@ class SpectralNormalization(keras.layers.Wrapper):
     def call(self, inputs, training=False):
         sigma = self.spectral_norm(training=bool(training))
         weight = self._weight_variable
-        normalized = weight.value / ops.cast(sigma, weight.dtype)
+        value = weight.value  # the compute dtype under a mixed policy
+        normalized = value / ops.cast(sigma, value.dtype)
         # Run the wrapped layer with W replaced by W / sigma (every other variable at
         # its current value, which may itself be substituted by an outer stateless call).
         trainable = [normalized if v is weight else v.value for v in self.layer.trainable_variables]

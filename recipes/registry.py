@@ -35,6 +35,7 @@ class TrainConfig:
     seed: int = 0
     samples: int = 64  # images in each sample grid
     jit_compile: bool = False
+    mixed_precision: str = "float32"  # or "float16" (mixed_float16 + loss scaling), "bfloat16" (mixed_bfloat16)
     model: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self):
@@ -243,9 +244,12 @@ def _coerce(key, value):
         raise ConfigError(f"Config key {key!r} must be positive; got {value!r}.")
     if key == "optimizer" and value not in OPTIMIZERS:
         raise ConfigError(f"Config key 'optimizer' must be one of {OPTIMIZERS}; got {value!r}.")
+    if key == "mixed_precision" and value not in PRECISIONS:
+        raise ConfigError(f"Config key 'mixed_precision' must be one of {PRECISIONS}; got {value!r}.")
     if key in ("beta_1", "beta_2") and not 0 <= value < 1:
         raise ConfigError(f"Config key {key!r} must be in [0, 1); got {value!r}.")
     return value
 
 
+PRECISIONS = ("float32", "float16", "bfloat16")
 _POSITIVE = ("image_size", "channels", "batch_size", "epochs", "steps", "g_lr", "d_lr", "samples")

@@ -48,7 +48,12 @@ def define_flags():
     flags.DEFINE_integer("batch_size", None, "Global batch size (overrides the recipe).")
     flags.DEFINE_integer("seed", None, "Seed for data order, latents and weights.")
     flags.DEFINE_multi_string("config", [], "key=value override of a config key (repeatable).")
-    flags.DEFINE_enum("strategy", "auto", ["auto", "default", "one_device", "mirrored"], "tf.distribute strategy.")
+    flags.DEFINE_enum("strategy", "auto", ["auto", "default", "one_device", "mirrored", "multi_worker", "tpu"],
+                      "tf.distribute strategy (multi_worker reads TF_CONFIG).")
+    flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu (default $TPU_NAME).")
+    flags.DEFINE_enum("mixed_precision", None, ["float32", "float16", "bfloat16"],
+                      "Compute dtype: float16 (mixed_float16, loss scaling) or bfloat16 (mixed_bfloat16).")
+    flags.DEFINE_boolean("jit_compile", None, "XLA-compile the train step (default: the recipe's, off).")
     flags.DEFINE_boolean("download", False, "Let TFDS download datasets it has not prepared.")
     flags.DEFINE_string("cache_dir", None, "The zoo's dataset cache (default $GANZOO_HOME or ~/.cache/ganzoo).")
     flags.DEFINE_boolean("overwrite", False, "Start over in a workdir that holds a finished run.")
@@ -127,8 +132,18 @@ def conditional_options(config, spec):
     return options
 
 
-def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False, verbose="auto"):
-    """Trains ``config`` (a ``TrainConfig``) into ``workdir``; returns the summary dict."""
+POLICIES = {"float32": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False, verbose="auto",
+        tpu=None):
+    """Trains ``config`` (a ``TrainConfig``) into ``workdir``; returns the summary dict.
+
+    ``strategy`` is a name from ``recipes.strategy`` (``tpu`` the TPU's address for
+    ``strategy="tpu"``). In a multi-worker run only the chief writes into ``workdir``;
+    the other workers keep their own ``backup_<task>/`` there (to resume) and
+    return a short summary.
+    """
     from recipes.registry import TrainConfig
     from zoo.errors import ConfigError
 
@@ -141,16 +156,20 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     import tensorflow as tf
 
     import zoo
-    from recipes.strategy import make_strategy
-    from zoo.io import save_keras_atomic, write_atomic
+    from recipes.strategy import make_strategy, worker_role
+    from zoo.io import ensure_writable_dir, float32_copy, save_keras_atomic, write_atomic
 
-    prepare_workdir(workdir, config.to_dict(), overwrite)
+    chief, role = worker_role(strategy)
+    if chief:
+        prepare_workdir(workdir, config.to_dict(), overwrite)
+    else:  # a multi-worker run's other workers train in step and keep only their own backup
+        ensure_writable_dir(workdir)
+    strat = make_strategy(strategy, tpu=tpu)  # first: multi-worker collectives must start before other TF work
     if getattr(zoo.registry.get_variant(config.variant), "translation", None):  # pix2pix, CycleGAN: image pairs
         from recipes.translation import translation_data as load_data
     else:
         load_data = image_data
     data = load_data(config, cache_dir, download)
-    strat = make_strategy(strategy)
     if config.batch_size % strat.num_replicas_in_sync:
         raise RunError(
             f"batch_size={config.batch_size} does not split across {strat.num_replicas_in_sync} "
@@ -164,26 +183,34 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         steps_per_epoch, epochs = batches, config.epochs
 
     keras.utils.set_random_seed(config.seed)
-    with strat.scope():
-        gan = zoo.build_variant(config.variant, image_shape=data.image_shape, seed=config.seed,
-                                **data.model_options)
-        gan.compile(d_optimizer=make_optimizer(config, config.d_lr),
-                    g_optimizer=make_optimizer(config, config.g_lr), jit_compile=config.jit_compile)
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(POLICIES[config.mixed_precision])
+    try:  # layers keep the policy they were built with
+        with strat.scope():
+            gan = zoo.build_variant(config.variant, image_shape=data.image_shape, seed=config.seed,
+                                    **data.model_options)
+            gan.compile(d_optimizer=make_optimizer(config, config.d_lr),
+                        g_optimizer=make_optimizer(config, config.g_lr), jit_compile=config.jit_compile)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
     paths = {name: os.path.join(workdir, name) for name in (
         "samples", "checkpoints", "backup", "tensorboard", "losses.csv", "generator.keras",
         "gan.keras", "summary.json", *data.extra_models)}
-    os.makedirs(paths["checkpoints"], exist_ok=True)
-    grid = data.grid(paths["samples"])
     divergence = zoo.StopOnNonFinite()
-    callbacks = [
-        divergence,
-        zoo.AtomicBackupAndRestore(paths["backup"]),
-        grid,
-        zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"),
-                                  save_weights_only=True),
-        keras.callbacks.TensorBoard(paths["tensorboard"]),
-        keras.callbacks.CSVLogger(paths["losses.csv"], append=True),
-    ]
+    if chief:
+        os.makedirs(paths["checkpoints"], exist_ok=True)
+        grid = data.grid(paths["samples"])
+        callbacks = [
+            divergence,
+            zoo.AtomicBackupAndRestore(paths["backup"]),
+            grid,
+            zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"),
+                                      save_weights_only=True),
+            keras.callbacks.TensorBoard(paths["tensorboard"]),
+            keras.callbacks.CSVLogger(paths["losses.csv"], append=True),
+        ]
+    else:  # only the chief writes samples, checkpoints, logs and models
+        callbacks = [divergence, zoo.AtomicBackupAndRestore(os.path.join(workdir, f"backup_{role}"))]
     start = time.time()
     if verbose == "auto":  # a progress bar on a terminal, one line per epoch in a log
         verbose = 1 if sys.stdout.isatty() else 2
@@ -197,12 +224,17 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
             "the data."
         )
 
-    grid.save(os.path.join(paths["samples"], "final.png"))
-    save_keras_atomic(gan.sampling_generator, paths["generator.keras"])  # the weight average with ema_decay
-    for name, attribute in data.extra_models.items():  # CycleGAN's generator_b2a.keras
-        save_keras_atomic(getattr(gan, attribute), paths[name])
-    save_keras_atomic(gan, paths["gan.keras"])
     steps_run = len(history.epoch) * steps_per_epoch
+    if not chief:
+        return {"status": "finished", "role": role, "steps_this_run": steps_run,
+                "train_seconds": round(seconds, 2), "replicas": strat.num_replicas_in_sync}
+    grid.save(os.path.join(paths["samples"], "final.png"))
+    # Generators are saved in float32 whatever the training precision (exports check parity in float32);
+    # gan.keras keeps the training policy, to resume as it ran.
+    save_keras_atomic(float32_copy(gan.sampling_generator), paths["generator.keras"])  # EMA weights if any
+    for name, attribute in data.extra_models.items():  # CycleGAN's generator_b2a.keras
+        save_keras_atomic(float32_copy(getattr(gan, attribute)), paths[name])
+    save_keras_atomic(gan, paths["gan.keras"])
     summary = {
         "status": "finished",
         "recipe_config": config.to_dict(),
@@ -214,6 +246,9 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         "images_per_second": round(steps_run * config.batch_size / max(seconds, 1e-9), 1),
         "final_metrics": {k: float(v[-1]) for k, v in history.history.items()} if history.epoch else {},
         "replicas": strat.num_replicas_in_sync,
+        "strategy": strategy,
+        "strategy_class": type(strat).__name__,
+        "compute_dtype": POLICIES[config.mixed_precision],
         "artifacts": {k: os.path.relpath(v, workdir) for k, v in paths.items()
                       if k != "backup"} | {"final_samples": "samples/final.png"},
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
@@ -271,14 +306,18 @@ def main(argv):
         return
     try:
         overrides = parse_overrides(FLAGS.config)
-        for key in ("epochs", "steps", "batch_size", "seed"):
+        for key in ("epochs", "steps", "batch_size", "seed", "mixed_precision", "jit_compile"):
             if getattr(FLAGS, key) is not None:
                 overrides[key] = getattr(FLAGS, key)
         config = make_config(FLAGS.recipe, overrides)
         workdir = FLAGS.workdir or os.path.join("runs", FLAGS.recipe)
-        summary = run(config, workdir, FLAGS.strategy, FLAGS.cache_dir, FLAGS.download, FLAGS.overwrite)
+        summary = run(config, workdir, FLAGS.strategy, FLAGS.cache_dir, FLAGS.download, FLAGS.overwrite,
+                      tpu=FLAGS.tpu)
     except (ZooError, RunError) as e:
         _fail(str(e))
+    if summary.get("role", "chief") != "chief":
+        print(f"Done in {summary['train_seconds']} s as {summary['role']}; the chief wrote the results.")
+        return
     print(f"Done in {summary['train_seconds']} s ({summary['images_per_second']} images/s). "
           f"Samples: {os.path.join(workdir, 'samples', 'final.png')}; generator: "
           f"{os.path.join(workdir, 'generator.keras')}.")

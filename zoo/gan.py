@@ -513,7 +513,7 @@ class GAN(Sampler, keras.Model):
         for _ in range(self.d_steps):
             d_terms = self.d_step(real, condition)
         g_terms = self.g_step(real, condition)
-        return self._record(d_terms, g_terms)
+        return logs_for_strategy(self._record(d_terms, g_terms))
 
     def d_step(self, real, condition):
         """One discriminator update; returns its named loss terms and ``after_d_step``'s values."""
@@ -773,6 +773,20 @@ def check_number(name, value, low=0.0, high=None, integer=False):
         span = f"in [{low}, {high})" if high is not None else f">= {low}"
         raise ConfigError(f"{name} must be a{'n integer' if integer else ' number'} {span}; got {value!r}.")
     return int(value) if integer else float(value)
+
+
+def logs_for_strategy(logs):
+    """``train_step``'s logs in the shape Keras can reduce under the current strategy.
+
+    Keras 3 reduces a multi-worker run's logs with ``strategy.reduce("MEAN", v, axis=0)``,
+    which fails on scalars (tensorflow/tensorflow#72388); there each value goes out
+    with shape (1,) and comes back a scalar. Elsewhere the logs are unchanged.
+    """
+    strategy = tf.distribute.get_strategy()
+    if not (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode()):
+        return logs
+    return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
 
 
 def _frozen_copy(generator):

@@ -81,6 +81,41 @@ def save_keras_atomic(model, path):
     _save_via_temp(lambda tmp: model.save(tmp, overwrite=True), path, ".keras", "model")
 
 
+def float32_copy(model):
+    """``model`` itself when every layer computes in float32, else a float32 copy (same
+    architecture and weights, every mixed ``dtype`` policy replaced by ``float32``).
+
+    Generators trained under ``mixed_float16``/``mixed_bfloat16`` are saved this way, so
+    what users load and export computes in float32 (their weights are float32 already).
+    """
+    import keras
+
+    def policies(obj):
+        if isinstance(obj, dict):
+            if obj.get("class_name") == "DTypePolicy" and isinstance(obj.get("config"), dict):
+                return {obj["config"].get("name")}
+            return set().union(*(policies(v) for v in obj.values())) if obj else set()
+        if isinstance(obj, list):
+            return set().union(*(policies(v) for v in obj)) if obj else set()
+        return set()
+
+    def to_float32(obj):
+        if isinstance(obj, dict):
+            if obj.get("class_name") == "DTypePolicy" and isinstance(obj.get("config"), dict):
+                return {**obj, "config": {**obj["config"], "name": "float32"}}
+            return {k: to_float32(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [to_float32(v) for v in obj]
+        return obj
+
+    config = keras.saving.serialize_keras_object(model)
+    if policies(config) <= {"float32"}:
+        return model
+    copy = keras.saving.deserialize_keras_object(to_float32(config))
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 # ------------------------------------------------------------------ archives
 
 

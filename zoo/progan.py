@@ -48,7 +48,7 @@ import numpy as np
 from keras import ops
 
 from zoo.errors import ConfigError
-from zoo.gan import GAN, check_number
+from zoo.gan import GAN, check_number, logs_for_strategy
 from zoo.networks.progan import ProGANNetworks, check_progan_shape
 
 
@@ -326,7 +326,7 @@ class ProGAN(GAN):
             self.images_seen.assign_add(ops.cast(batch, "int64") * replicas)
         finally:
             self._step_local.level = None
-        return {**logs, "resolution": ops.convert_to_tensor(float(4 * 2**level)), "alpha": alpha}
+        return logs_for_strategy({**logs, "resolution": ops.convert_to_tensor(float(4 * 2**level)), "alpha": alpha})
 
     def unpack_batch(self, data):
         """The real batch at the current level's size (faded with the lower one during a fade-in)."""

@@ -105,10 +105,15 @@ def _run(c, workdir=None, strategy="default", config=None, **overrides):
     return run(config, workdir or str(c.tmp / "run"), strategy=strategy, verbose=0)
 
 
+def _run_without_tf_config(c):
+    c.monkeypatch.delenv("TF_CONFIG", raising=False)
+    return _run(c, strategy="multi_worker")
+
+
 def _two_replicas(c):
     import recipes.strategy
 
-    c.monkeypatch.setattr(recipes.strategy, "make_strategy", lambda name="auto": c.mirrored)
+    c.monkeypatch.setattr(recipes.strategy, "make_strategy", lambda name="auto", tpu=None: c.mirrored)
     return _run(c, strategy="mirrored", batch_size=5)
 
 
@@ -317,8 +322,10 @@ ROWS = [
         r"batch_size=5 does not split across 2 replicas: use a multiple of the replica count"),
     row("run-workdir-unwritable", lambda c: _run(c, workdir=os.path.join(c.file("a_file"), "run")), RunError,
         r"The workdir '.*a_file/run' cannot be written \(Not a directory\)\. Pass --workdir= a directory"),
-    row("run-strategy-unknown", lambda c: _run(c, strategy="tpu"), ConfigError,
-        r"Unknown strategy 'tpu'; choose one of auto, default, one_device, mirrored"),
+    row("run-strategy-unknown", lambda c: _run(c, strategy="horovod"), ConfigError,
+        r"Unknown strategy 'horovod'; choose one of auto, default, one_device, mirrored, multi_worker, tpu"),
+    row("run-multi-worker-without-tf-config", lambda c: _run_without_tf_config(c), ConfigError,
+        r"--strategy=multi_worker needs the TF_CONFIG environment variable"),
     row("run-config-not-a-TrainConfig", lambda c: _run(c, config={"variant": "dcgan"}), ConfigError,
         r"config must be a TrainConfig"),
     # ------------------------------------------------ exports

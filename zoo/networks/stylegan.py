@@ -209,7 +209,7 @@ class StyleMapping(keras.layers.Layer):
             return self.broadcast(self.truncate(w, self.truncation_psi))
         decay = self.w_avg_decay
         batch_mean = ops.mean(ops.cast(w, "float32"), axis=0)
-        self.w_avg.assign(decay * self.w_avg + (1.0 - decay) * batch_mean)
+        self.w_avg.assign(decay * ops.cast(self.w_avg, "float32") + (1.0 - decay) * batch_mean)  # reads autocast
         ws = self.broadcast(w)
         if self.style_mixing > 0 and self.num_styles > 1:
             ws = self._mix(z, ws)
