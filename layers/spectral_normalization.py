@@ -64,6 +64,8 @@ class SpectralNormalization(keras.layers.Wrapper):
     """
 
     def __init__(self, layer, power_iterations=1, epsilon=1e-12, **kwargs):
+        if isinstance(layer, keras.layers.Layer):  # compute like the wrapped layer (a float32 output layer
+            kwargs.setdefault("dtype", layer.dtype_policy)  # stays float32 under a mixed policy)
         super().__init__(layer, **kwargs)
         kind, attr = _weight_attr(layer)
         if kind is None:

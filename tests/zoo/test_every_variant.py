@@ -74,6 +74,10 @@ def test_trains_under_mixed_bfloat16_and_saves_a_float32_generator(name):
     assert all(np.isfinite(v).all() for v in history.history.values())
     generator = gan.sampling_generator
     assert "bfloat16" in {layer.compute_dtype for layer in generator._flatten_layers()}
+    critics = [m for m in gan._flatten_layers(include_self=False, recursive=False)
+               if isinstance(m, keras.Model) and m.name.startswith("discriminator")]
+    assert critics and all(str(out.dtype) == "float32" for d in critics for out in d.outputs), \
+        "D's outputs (and so the losses) must be float32 under a mixed policy"
     copy = float32_copy(generator)
     assert {layer.dtype_policy.name for layer in copy._flatten_layers()} == {"float32"}
     for a, b in zip(copy.weights, generator.weights):
