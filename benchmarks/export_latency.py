@@ -1,16 +1,19 @@
 """Generation speed of the exported artifacts against the Keras generator they came from.
 
-    python benchmarks/export_latency.py [--width=64] [--latent=100] [--batch=64] [--calls=20] [--repeats=3]
+    python benchmarks/export_latency.py [--width=64] [--latent=100] [--batch=64] [--calls=20] [--repeats=3] [--out=...]
 
 Exports a DCGAN generator (28x28x1, the default recipe's networks; random weights,
 speed does not depend on them) with ``exports.export_generator``, then times each
 artifact in its own fresh process, with its own runtime only, on the same batch of
 latents: the SavedModel's ``serving_default`` (TensorFlow), the ONNX model (ONNX
 Runtime), the float32 and float16 LiteRT models (TFLite interpreter). The
-reference is the Keras generator called through a ``tf.function`` in this process.
+reference is the Keras generator called through a ``tf.function`` in this process;
+``Model.predict(z, batch_size=batch, verbose=0)`` is timed in this process too (what
+a user who just calls ``predict`` gets: it builds a data adapter per call).
 Each side: warm-up, then ``--repeats`` rounds of ``--calls`` calls; the median
 images/s is reported with its ratio to Keras. Writes
-``benchmarks/results/export_latency.json`` and prints a markdown table.
+``benchmarks/results/export_latency_batch{batch}.json`` (or ``--out``) and prints a
+markdown table.
 """
 
 import argparse
@@ -68,27 +71,48 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def keras_rate(model, z, calls, repeats):
-    fn = tf.function(lambda x: model(x, training=False))
-    zt = tf.constant(z)
+def timed_rate(run, n_images, calls, repeats):
+    """Median images/s of ``repeats`` rounds of ``calls`` calls of ``run`` after 3 warm-up calls."""
     for _ in range(3):
-        fn(zt).numpy()
+        run()
     rates = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(calls):
-            fn(zt).numpy()
-        rates.append(calls * len(z) / (time.perf_counter() - start))
+            run()
+        rates.append(calls * n_images / (time.perf_counter() - start))
     return statistics.median(rates), rates
 
 
+def keras_rate(model, z, calls, repeats):
+    fn = tf.function(lambda x: model(x, training=False))
+    zt = tf.constant(z)
+    return timed_rate(lambda: fn(zt).numpy(), len(z), calls, repeats)
+
+
+def predict_rate(model, z, calls, repeats):
+    return timed_rate(lambda: model.predict(z, batch_size=len(z), verbose=0), len(z), calls, repeats)
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--latent", type=int, default=100)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=positive_int, default=64)
+    parser.add_argument("--latent", type=positive_int, default=100)
+    parser.add_argument("--batch", type=positive_int, default=64)
+    parser.add_argument("--calls", type=positive_int, default=20)
+    parser.add_argument("--repeats", type=positive_int, default=3)
+    parser.add_argument("--out", default=None,
+                        help="JSON path (default: benchmarks/results/export_latency_batch{batch}.json)")
     args = parser.parse_args()
 
     model = dcgan_generator(args.latent, (28, 28, 1), args.width)
@@ -99,6 +123,8 @@ def main():
         np.save(z_path, z)
         reference, reference_rounds = keras_rate(model, z, args.calls, args.repeats)
         rows = {"keras (tf.function, in process)": {"images_per_s": reference, "rounds": reference_rounds}}
+        predict, predict_rounds = predict_rate(model, z, args.calls, args.repeats)
+        rows["keras predict (in process)"] = {"images_per_s": predict, "rounds": predict_rounds}
         for key, kind in (("saved_model", "saved_model"), ("onnx", "onnx"), ("litert", "tflite"),
                           ("litert_fp16", "tflite")):
             path = os.path.join(tmp, "exported", manifest["artifacts"][key]["path"])
@@ -118,17 +144,19 @@ def main():
         "versions": manifest["versions"],
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "export_latency.json")
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                   f"export_latency_batch{args.batch}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(result, f, indent=2)
-    print(f"| DCGAN 28x28x1, width {args.width}, batch {args.batch} | images/s (median) | vs Keras | "
-          "max abs error | size |")
-    print("|---|---|---|---|---|")
+    print(f"| DCGAN 28x28x1, width {args.width}, batch {args.batch} | images/s (median) | ms per call | "
+          "vs Keras | max abs error | size |")
+    print("|---|---|---|---|---|---|")
     for key, row in rows.items():
         error = row.get("max_abs_error")
         size = row.get("size_bytes")
-        print(f"| {key} | {row['images_per_s']:.0f} | {row['ratio_to_keras']:.2f} | "
+        print(f"| {key} | {row['images_per_s']:.0f} | {1e3 * args.batch / row['images_per_s']:.2f} | "
+              f"{row['ratio_to_keras']:.2f} | "
               f"{'' if error is None else f'{error:.2g}'} | "
               f"{'' if size is None else f'{size / 1e6:.1f} MB'} |")
 
