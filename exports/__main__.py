@@ -12,12 +12,13 @@ see the "Export a generator" section of README.md. Bad input stops with one ``er
 
 import contextlib
 import os
-import sys
-import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
+
+# recipes.cli imports no TensorFlow: importing zoo here would start it before its start-up lines are held.
+from recipes.cli import HeldStderr, fail as _fail  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("generator", None, "A .keras generator file or a recipe workdir holding generator.keras.")
@@ -33,45 +34,12 @@ flags.DEFINE_boolean("overwrite", False, "Replace an existing export of the same
 flags.DEFINE_boolean("verbose", False, "Show TensorFlow's and the converters' log lines.")
 
 
-def _fail(message):
-    # Not zoo.errors.exit_with_error: importing zoo here would load TensorFlow before
-    # its start-up log lines are held back.
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
 def _int_flag(name):
     value = getattr(FLAGS, name)
     try:
         return int(value)
     except ValueError:
         _fail(f"--{name} must be an integer; got {value!r}.")
-
-
-@contextlib.contextmanager
-def _held_stderr(verbose):
-    """Holds back what is written to stderr (file descriptor 2: TensorFlow's C++ start-up lines,
-    converter logs); shows it only if something unexpected fails, so that an export prints its
-    summary and bad input prints one ``error:`` line."""
-    if verbose:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield
-        except Exception:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            held.seek(0)
-            os.write(2, held.read())
-            raise
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def _parse_flags(argv):
@@ -95,7 +63,9 @@ def main(argv):
         _fail(f"--fp16_tolerance must be a number; got {FLAGS.fp16_tolerance!r}.")
 
     message = None
-    with _held_stderr(FLAGS.verbose):
+    # TensorFlow's start-up lines and the converters' logs are shown only if something unexpected fails,
+    # so that an export prints its summary and bad input prints one error line.
+    with contextlib.nullcontext() if FLAGS.verbose else HeldStderr(keep_on_success=False):
         from exports.api import check_formats, check_name, check_version, export_generator
         from exports.generator import resolve_generator_path
         from zoo.errors import ZooError

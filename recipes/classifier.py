@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from zoo.errors import exit_with_error  # noqa: E402
+from recipes.cli import fail  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", "weights",
                            "mnist_classifier.keras")
@@ -334,7 +334,7 @@ def main(argv):
           f"{FLAGS.out} and {summary_path(os.path.abspath(FLAGS.out))}.")
 
 
-_fail = exit_with_error
+_fail = fail
 
 
 if __name__ == "__main__":

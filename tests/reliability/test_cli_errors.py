@@ -81,20 +81,8 @@ def test_cli_rejects_bad_input_with_one_clear_line(results, name):
 
 @pytest.mark.parametrize("name", [
     "exports-bad-version", "exports-unknown-format",
-    pytest.param("train-unknown-recipe", marks=pytest.mark.xfail(strict=True, reason=(
-        "recipes/train.py imports zoo.errors at module level, and zoo/__init__.py imports TensorFlow, so TF's "
-        "C++ start-up lines ('WARNING: All log messages before absl::InitializeLog()...', I0000/E0000 lines) "
-        "reach stderr before the error line; TF_CPP_MIN_LOG_LEVEL does not silence them. Fix: import zoo "
-        "inside main() and hold file descriptor 2 while TensorFlow starts, replaying it only on an unexpected "
-        "failure (exports/__main__.py's _held_stderr)."))),
-    pytest.param("evaluate-unknown-metric", marks=pytest.mark.xfail(strict=True, reason=(
-        "recipes/evaluate.py: same cause and fix as recipes.train (TF start-up lines on stderr)."))),
-    pytest.param("fetch-unknown-dataset", marks=pytest.mark.xfail(strict=True, reason=(
-        "recipes/fetch.py needs no TensorFlow, but it imports zoo.errors / zoo.io, and importing any zoo "
-        "module runs zoo/__init__.py (TensorFlow): same fix, or a zoo/__init__.py that imports lazily."))),
+    "train-unknown-recipe", "evaluate-unknown-metric", "fetch-unknown-dataset",
 ])
-
-
 def test_stderr_holds_only_the_error_line(results, name):
     cases, _ = results
     _, (code, _, stderr) = cases[name]

@@ -1,0 +1,77 @@
+"""What the command-line tools share; imports nothing heavy (no TensorFlow, no zoo).
+
+TensorFlow writes C++ start-up lines to file descriptor 2 when it loads and when
+it first touches a device ("All log messages before absl::InitializeLog() ...",
+cuInit failures, CPU feature notes); ``TF_CPP_MIN_LOG_LEVEL`` does not silence
+them. A CLI holds fd 2 while TensorFlow starts and the inputs are checked
+(``HeldStderr``): bad input then prints exactly one ``error:`` line, and
+anything unexpected replays everything that was held before its traceback.
+"""
+
+import os
+import sys
+import tempfile
+
+
+def fail(message):
+    """One ``error:`` line on stderr and exit status 2 (what every CLI does with bad input)."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+class HeldStderr:
+    """Holds what is written to file descriptor 2 until ``release()`` or ``drop()``.
+
+    ``release()`` writes the held bytes back to stderr (nothing is lost);
+    ``drop()`` discards them (for an expected error, reported on one line
+    afterwards). Both restore fd 2 and are no-ops once it is restored. As a
+    context manager: held on entry; an exception that is not an instance of
+    ``expected`` releases on exit (its traceback follows what TensorFlow wrote),
+    an ``expected`` one drops, and a normal exit releases, or drops with
+    ``keep_on_success=False`` (a CLI whose success output should be only its own).
+    """
+
+    def __init__(self, expected=(), keep_on_success=True):
+        self.expected = expected
+        self.keep_on_success = keep_on_success
+        self._saved = None
+        self._file = None
+
+    def start(self):
+        if self._saved is None:
+            sys.stderr.flush()
+            self._file = tempfile.TemporaryFile()
+            self._saved = os.dup(2)
+            os.dup2(self._file.fileno(), 2)
+        return self
+
+    def _restore(self, replay):
+        if self._saved is None:
+            return
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = None
+        if replay:
+            self._file.seek(0)
+            data = self._file.read()
+            if data:
+                os.write(2, data)
+        self._file.close()
+
+    def release(self):
+        self._restore(replay=True)
+
+    def drop(self):
+        self._restore(replay=False)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            keep = self.keep_on_success
+        else:
+            keep = not (self.expected and issubclass(kind, self.expected))
+        self.release() if keep else self.drop()
+        return False
