@@ -35,6 +35,7 @@ import tensorflow as tf  # noqa: E402
 
 import exports  # noqa: E402
 from zoo.networks import dcgan_generator  # noqa: E402
+from _args import positive_int  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 _CHILD = textwrap.dedent("""
     import json, statistics, sys, time, warnings
@@ -92,16 +93,6 @@ def keras_rate(model, z, calls, repeats):
 
 def predict_rate(model, z, calls, repeats):
     return timed_rate(lambda: model.predict(z, batch_size=len(z), verbose=0), len(z), calls, repeats)
-
-
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
 
 
 def main():

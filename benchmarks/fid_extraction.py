@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -101,7 +101,7 @@ def main():
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(report, f, indent=2)
-    print(f"\n| extractor | comparison | FID | KID x 1e3 | precision | recall | density | coverage |")
+    print("\n| extractor | comparison | FID | KID x 1e3 | precision | recall | density | coverage |")
     print("|---|---|---|---|---|---|---|---|")
     for ext_name, entry in report["extractors"].items():
         for row, v in entry["rows"].items():

@@ -58,6 +58,8 @@ import sys
 import tempfile
 import time
 
+from _args import positive_float, positive_int, positive_ints  # noqa: E402  (benchmarks/ is sys.path[0])
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -377,36 +379,6 @@ def table(results):
                      f"{cell('fit', 'median_steady_state_images_per_second')} | {cell('hand')} | {cell('torch')} | {fh} | {ft} "
                      f"| {rss} |")
     return "\n".join(lines)
-
-
-def positive_ints(text):
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers such as 16,64,256; got {text!r}")
-    return values
-
-
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return value
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds; got {text!r}")
-    return value
 
 
 def config_names(text):

@@ -5,7 +5,6 @@ import re
 import subprocess
 import sys
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,11 +1,9 @@
 """recipes.evaluate: the in-process API with a cheap extractor, and the CLI's error handling."""
 
-import json
 import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "metrics"))
