@@ -101,7 +101,8 @@ def prepare_workdir(workdir, config_dict, overwrite=False):
 
 
 def make_optimizer(config, learning_rate):
-    """The config's optimizer at ``learning_rate`` (Adam with its betas, or RMSProp)."""
+    """The config's optimizer at ``learning_rate`` (Adam with its betas, or RMSProp); the rate may
+    be a ``LearningRateSchedule``."""
     import keras
 
     if config.optimizer == "rmsprop":
@@ -190,8 +191,13 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         with strat.scope():
             gan = zoo.build_variant(config.variant, image_shape=data.image_shape, seed=config.seed,
                                     **data.model_options)
-            gan.compile(d_optimizer=make_optimizer(config, config.d_lr),
-                        g_optimizer=make_optimizer(config, config.g_lr), jit_compile=config.jit_compile)
+            if config.lr_decay is None:
+                d_opt, g_opt = make_optimizer(config, config.d_lr), make_optimizer(config, config.g_lr)
+            else:  # constant, then linearly to 0 over the run's updates of each optimizer (CycleGAN)
+                d_opt, g_opt = zoo.linear_decay_optimizers(
+                    lambda lr: make_optimizer(config, lr), config.d_lr, config.g_lr, epochs * steps_per_epoch,
+                    d_steps=gan.d_steps, decay_start=config.lr_decay)
+            gan.compile(d_optimizer=d_opt, g_optimizer=g_opt, jit_compile=config.jit_compile)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     paths = {name: os.path.join(workdir, name) for name in (

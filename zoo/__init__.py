@@ -22,6 +22,7 @@ from zoo.pix2pix import Pix2Pix
 from zoo.pretrained import describe, export, list_pretrained, load
 from zoo.progan import ProGAN
 from zoo.registry import VARIANTS, build_variant
+from zoo.schedules import LinearDecay, linear_decay_optimizers
 from zoo.sngan import SAGAN, SNGAN
 from zoo.stylegan import StyleGAN
 
@@ -29,6 +30,7 @@ __all__ = [
     "GAN", "DCGAN", "ConditionalGAN", "CGAN", "ACGAN", "InfoGAN", "SNGAN", "SAGAN", "ProGAN", "StyleGAN",
     "BEGAN", "Pix2Pix", "CycleGAN", "ImagePool",
     "SampleGrid", "SampleQuality", "StopOnNonFinite", "FiniteModelCheckpoint", "AtomicBackupAndRestore",
+    "LinearDecay", "linear_decay_optimizers",
     "metrics", "losses", "VARIANTS", "build_variant",
     "list_pretrained", "describe", "load", "export",
     "ZooError", "ConfigError", "DataError", "DatasetUnavailableError",

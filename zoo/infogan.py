@@ -74,7 +74,8 @@ def _weight(name, value):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class InfoGAN(GAN):
-    """InfoGAN with DCGAN-style networks and a Q head sharing D's trunk.
+    """InfoGAN with DCGAN-style networks and a Q head sharing D's trunk (``fc_units=1024``: the paper's
+    MNIST networks, with its fully connected layers; the ``infogan_mnist`` recipe uses them).
 
     Args:
         image_shape: ``(height, width, channels)`` of size ``s * 2**n`` (as DCGAN).
@@ -83,6 +84,8 @@ class InfoGAN(GAN):
         continuous: number of continuous codes, U(-1, 1) in training (MNIST: 2).
         width, d_norm: as DCGAN.
         q_units: hidden units of the Q head.
+        fc_units: ``None`` (all-convolutional networks) or the width of the paper's fully
+            connected layers (MNIST: 1024; see ``zoo.networks.infogan``).
         categorical_weight, continuous_weight: lambda of the two parts of the info term.
         **kwargs: the ``GAN`` options (``loss``, ``d_steps``, ``penalty``, ``seed``, ...).
 
@@ -98,15 +101,17 @@ class InfoGAN(GAN):
     g_loss_names = ("g_loss", "g_info")
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=62, categorical=10, continuous=2, width=64,
-                 d_norm="batch", q_units=128, categorical_weight=1.0, continuous_weight=1.0, **kwargs):
+                 d_norm="batch", q_units=128, fc_units=None, categorical_weight=1.0, continuous_weight=1.0,
+                 **kwargs):
         image_shape = check_image_shape(image_shape)
         self.categorical_weight = _weight("categorical_weight", categorical_weight)
         self.continuous_weight = _weight("continuous_weight", continuous_weight)
         self.categorical, self.continuous = categorical, continuous
-        self.width, self.d_norm, self.q_units = width, d_norm, q_units
+        self.width, self.d_norm, self.q_units, self.fc_units = width, d_norm, q_units, fc_units
         super().__init__(
-            generator=infogan_generator(latent_dim, categorical, continuous, image_shape, width),
-            discriminator=infogan_discriminator(image_shape, categorical, continuous, width, d_norm, q_units),
+            generator=infogan_generator(latent_dim, categorical, continuous, image_shape, width, fc_units),
+            discriminator=infogan_discriminator(image_shape, categorical, continuous, width, d_norm, q_units,
+                                                fc_units),
             **kwargs,
         )
 
@@ -181,7 +186,8 @@ class InfoGAN(GAN):
         base.update(
             image_shape=list(self.image_shape), latent_dim=self.latent_dim, categorical=self.categorical,
             continuous=self.continuous, width=self.width, d_norm=self.d_norm, q_units=self.q_units,
-            categorical_weight=self.categorical_weight, continuous_weight=self.continuous_weight,
+            fc_units=self.fc_units, categorical_weight=self.categorical_weight,
+            continuous_weight=self.continuous_weight,
             **self._options_config(),
         )
         return base

@@ -146,3 +146,17 @@ def test_a_diverging_run_stops_naming_the_step_and_loss(tmp_path, monkeypatch):
         run(tiny_config(loss="exploding"), str(workdir), verbose=0)
     assert not (workdir / "checkpoints" / "last.weights.h5").exists(), "no checkpoint from a diverged epoch"
     assert not (workdir / "summary.json").exists()
+
+
+def test_lr_decay_runs_both_optimizers_down_to_zero_over_the_run(tmp_path):
+    import zoo
+
+    workdir = tmp_path / "decay"
+    run(tiny_config(lr_decay=0.5, d_steps=2), str(workdir), verbose=0)  # 4 train steps: 4 G and 8 D updates
+    gan = keras.models.load_model(str(workdir / "gan.keras"))
+    for opt, total in ((gan.g_optimizer, 4), (gan.d_optimizer, 8)):
+        schedule = opt._learning_rate
+        assert isinstance(schedule, zoo.LinearDecay) and schedule.total_steps == total
+        assert int(opt.iterations.numpy()) == total
+        assert float(opt.learning_rate) == 0.0  # the end of the run: decayed to 0
+        assert float(schedule(total // 2)) == pytest.approx(2e-4)  # the first half at the full rate

@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 import exports
-from zoo import CycleGAN, ImagePool, build_variant
+from zoo import CycleGAN, ImagePool, LinearDecay, build_variant, linear_decay_optimizers
+from zoo.callbacks import AtomicBackupAndRestore
 from zoo.errors import ConfigError, DataError
 
 SHAPE = (16, 16, 1)
@@ -275,6 +276,68 @@ def test_keras_round_trip_keeps_both_pairs_the_optimizers_and_the_pools(tmp_path
     assert int(loaded.d_optimizer.iterations) == 2
     assert len(loaded.d_optimizer.variables) == len(gan.d_optimizer.variables) > 2 * len(
         gan.discriminator_a.trainable_weights)
+
+
+class _RecordRates(keras.callbacks.Callback):
+    """(D iterations, D lr, G iterations, G lr) before every batch: the rates the batch's updates use."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        d, g = self.model.d_optimizer, self.model.g_optimizer
+        self.rows.append((int(d.iterations), float(d.learning_rate), int(g.iterations), float(g.learning_rate)))
+
+
+class _StopAtEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("simulated interruption")
+
+
+def test_linear_lr_decay_drives_both_optimizers_and_survives_backup_and_restore_and_saving(tmp_path):
+    """The paper's schedule (constant, then linear to 0) over 8 steps: the rate depends only on each
+    optimizer's iteration count, so a run interrupted after epoch 0 and resumed by BackupAndRestore
+    in a fresh model continues on the curve, and the .keras file keeps the schedules."""
+    def compiled():
+        gan = tiny()
+        d_opt, g_opt = linear_decay_optimizers(lambda lr: keras.optimizers.Adam(lr, beta_1=0.5), d_lr=1e-3,
+                                               g_lr=5e-4, total_steps=8)
+        gan.compile(d_optimizer=d_opt, g_optimizer=g_opt)
+        return gan
+
+    a, b = domains(8)
+    backup = str(tmp_path / "backup")
+    first = compiled()
+    with pytest.raises(RuntimeError, match="simulated interruption"):
+        first.fit(a, b, batch_size=4, epochs=3, shuffle=False, verbose=0,
+                  callbacks=[AtomicBackupAndRestore(backup), _StopAtEpoch(1)])
+    gan, record = compiled(), _RecordRates()
+    gan.fit(a, b, batch_size=4, epochs=3, shuffle=False, verbose=0, callbacks=[AtomicBackupAndRestore(backup), record])
+    # start = round(0.5 * 8) = 4: steps 0-4 at the full rate, then 1/4 of it less per step.
+    want = [(t, 1e-3 * f, t, 5e-4 * f) for t, f in ((2, 1.0), (3, 1.0), (4, 1.0), (5, 0.75))]
+    np.testing.assert_allclose(record.rows, want, rtol=1e-6)
+    assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 6
+    gan.save(tmp_path / "cyclegan.keras")
+    loaded = keras.models.load_model(tmp_path / "cyclegan.keras")
+    for opt, lr in ((loaded.d_optimizer, 1e-3), (loaded.g_optimizer, 5e-4)):
+        assert isinstance(opt._learning_rate, LinearDecay) and opt._learning_rate.total_steps == 8
+        assert int(opt.iterations) == 6 and float(opt.learning_rate) == pytest.approx(lr * 0.5)
+
+
+def test_the_cyclegan_recipes_decay_the_learning_rates_over_the_second_half():
+    from recipes.registry import RECIPES, make_config
+
+    names = [name for name, recipe in RECIPES.items() if recipe.get("variant") == "cyclegan"]
+    assert len(names) == 3 and all(make_config(name).lr_decay == 0.5 for name in names)
+    assert make_config(names[0], {"lr_decay": None}).lr_decay is None
+    with pytest.raises(ConfigError, match=r"'lr_decay' must be None .* or in \[0, 1\)"):
+        make_config(names[0], {"lr_decay": 1.0})
 
 
 def test_translators_export_with_parity(tmp_path):

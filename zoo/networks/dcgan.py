@@ -134,6 +134,15 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, norm="batch", name="d
     return keras.Model(images, score_head(features, image_shape), name=name)
 
 
+def norm_layer(norm, name):
+    """D's normalisation layer for ``norm`` in ``D_NORMS`` (``None``: an identity)."""
+    if norm == "batch":
+        return _batch_norm(name)
+    if norm == "layer":
+        return layers.LayerNormalization(epsilon=1e-5, name=name)
+    return layers.Identity(name=name)
+
+
 def check_norm(norm):
     if norm not in D_NORMS:
         raise ConfigError(f"The discriminator norm must be one of {D_NORMS}; got {norm!r}.")
@@ -149,10 +158,8 @@ def downsample_features(x, image_shape, width, norm="batch"):
             width * 2**i, 4, strides=2, padding="same", use_bias=(i == 0 or norm is None),
             kernel_initializer=_init(), name=f"down{i}",
         )(x)
-        if i > 0 and norm == "batch":  # no normalisation on the input layer
-            x = _batch_norm(f"down{i}_bn")(x)
-        elif i > 0 and norm == "layer":
-            x = layers.LayerNormalization(epsilon=1e-5, name=f"down{i}_ln")(x)
+        if i > 0 and norm is not None:  # no normalisation on the input layer
+            x = norm_layer(norm, f"down{i}_{'bn' if norm == 'batch' else 'ln'}")(x)
         x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
     return x
 
