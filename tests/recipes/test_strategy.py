@@ -69,6 +69,7 @@ def test_unknown_strategy_lists_the_known_ones():
         make_strategy("parameter_server")
 
 
+@pytest.mark.skipif(len(tf.config.list_logical_devices("GPU")) > 1, reason="auto is mirrored with several GPUs")
 def test_auto_is_one_device_without_several_gpus():
     strategy = make_strategy("auto")
     assert isinstance(strategy, tf.distribute.OneDeviceStrategy)
