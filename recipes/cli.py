@@ -25,14 +25,13 @@ class HeldStderr:
     ``release()`` writes the held bytes back to stderr (nothing is lost);
     ``drop()`` discards them (for an expected error, reported on one line
     afterwards). Both restore fd 2 and are no-ops once it is restored. As a
-    context manager: held on entry; an exception that is not an instance of
-    ``expected`` releases on exit (its traceback follows what TensorFlow wrote),
-    an ``expected`` one drops, and a normal exit releases, or drops with
-    ``keep_on_success=False`` (a CLI whose success output should be only its own).
+    context manager: held on entry; on exit released if an exception escapes (its
+    traceback follows what TensorFlow wrote), and on a normal exit released, or
+    dropped with ``keep_on_success=False`` (a CLI whose success output should be
+    only its own).
     """
 
-    def __init__(self, expected=(), keep_on_success=True):
-        self.expected = expected
+    def __init__(self, keep_on_success=True):
         self.keep_on_success = keep_on_success
         self._saved = None
         self._file = None
@@ -69,9 +68,5 @@ class HeldStderr:
         return self.start()
 
     def __exit__(self, kind, value, tb):
-        if kind is None:
-            keep = self.keep_on_success
-        else:
-            keep = not (self.expected and issubclass(kind, self.expected))
-        self.release() if keep else self.drop()
+        self.release() if kind is not None or self.keep_on_success else self.drop()
         return False

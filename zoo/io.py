@@ -90,15 +90,6 @@ def float32_copy(model):
     """
     import keras
 
-    def policies(obj):
-        if isinstance(obj, dict):
-            if obj.get("class_name") == "DTypePolicy" and isinstance(obj.get("config"), dict):
-                return {obj["config"].get("name")}
-            return set().union(*(policies(v) for v in obj.values())) if obj else set()
-        if isinstance(obj, list):
-            return set().union(*(policies(v) for v in obj)) if obj else set()
-        return set()
-
     def to_float32(obj):
         if isinstance(obj, dict):
             if obj.get("class_name") == "DTypePolicy" and isinstance(obj.get("config"), dict):
@@ -109,9 +100,10 @@ def float32_copy(model):
         return obj
 
     config = keras.saving.serialize_keras_object(model)
-    if policies(config) <= {"float32"}:
+    converted = to_float32(config)
+    if converted == config:  # every layer computes in float32 already
         return model
-    copy = keras.saving.deserialize_keras_object(to_float32(config))
+    copy = keras.saving.deserialize_keras_object(converted)
     copy.set_weights(model.get_weights())
     return copy
 
