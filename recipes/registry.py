@@ -27,6 +27,8 @@ class TrainConfig:
     batch_size: int = 64
     epochs: int = 20
     steps: typing.Optional[int] = None  # total train steps; overrides epochs
+    steps_per_epoch: typing.Optional[int] = None  # train steps per epoch (default: one pass over the data)
+    keep_generators: bool = False  # save generators/epoch_NNNN.keras after every epoch (checkpoint selection)
     optimizer: str = "adam"  # "adam" or "rmsprop" (WGAN with clipping)
     g_lr: float = 2e-4
     d_lr: float = 2e-4
@@ -183,6 +185,40 @@ RECIPES = {
         model=dict(width=64, blocks=9, d_layers=3),
     ),
 }
+
+# "Are GANs Created Equal?" (Lucic et al. 2018): the study's networks (zoo.StudyGAN / StudyBEGAN), z 64-d U(-1, 1),
+# batch 64, Adam, the authors' default setting of each loss (compare_gan v1, params.py). The study's length is
+# 20 x 50,000 / 64 = 15,625 discriminator updates (its loop steps G every disc_iters-th update), checkpointed
+# every 3,906: here 4 epochs of 3,906 train steps with 1 D step, or of 781 train steps with 5 D steps.
+STUDY_LOSSES = {
+    "mm": dict(beta_1=0.0, lr=5e-5, model=dict(loss="minimax")),
+    "ns": dict(beta_1=0.0, lr=5e-5, model=dict(loss="non_saturating")),
+    "lsgan": dict(beta_1=0.5, lr=2e-4, model=dict(loss="least_squares_sigmoid")),
+    "wgan": dict(beta_1=0.5, lr=5e-5, model=dict(loss="wasserstein", clip_value=0.01, d_steps=5)),
+    "wgan_gp": dict(beta_1=0.5, lr=1e-4, model=dict(loss="wasserstein", penalty="wgan_gp", penalty_weight=10.0,
+                                                      d_steps=5, d_batch_norm=False)),
+    "dragan": dict(beta_1=0.5, lr=1e-4, model=dict(loss="non_saturating", penalty="dragan", penalty_weight=10.0)),
+    "began": dict(beta_1=0.5, lr=1e-4, variant="study_began",
+                  model=dict(gamma=0.75, lambda_k=1e-3, d_steps=5, d_batch_norm=False)),
+}
+STUDY_DATASETS = ("mnist", "fashion_mnist")
+STUDY_D_UPDATES = 20 * 50_000 // 64  # 15,625
+STUDY_CHECKPOINTS = 4
+
+
+def study_recipe(loss, dataset):
+    """The recipe dict of the study's author-default ``loss`` on ``dataset``."""
+    setting = dict(STUDY_LOSSES[loss])
+    model = dict(latent_dim=64, **setting.pop("model"))
+    lr = setting.pop("lr")
+    d_steps = model.get("d_steps", 1)
+    per_checkpoint = STUDY_D_UPDATES // STUDY_CHECKPOINTS // d_steps  # 3,906 or 781 train steps
+    return dict(variant=setting.pop("variant", "study"), dataset=dataset, batch_size=64, epochs=STUDY_CHECKPOINTS,
+                steps_per_epoch=per_checkpoint, keep_generators=True, g_lr=lr, d_lr=lr, model=model, **setting)
+
+
+RECIPES.update({f"study_{loss}_{dataset}": study_recipe(loss, dataset)
+                for dataset in STUDY_DATASETS for loss in STUDY_LOSSES})
 DEFAULT_RECIPE = "dcgan_mnist"
 OPTIMIZERS = ("adam", "rmsprop")
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -261,4 +297,5 @@ def _coerce(key, value):
 
 
 PRECISIONS = ("float32", "float16", "bfloat16")
-_POSITIVE = ("image_size", "channels", "batch_size", "epochs", "steps", "g_lr", "d_lr", "samples")
+_POSITIVE = ("image_size", "channels", "batch_size", "epochs", "steps", "steps_per_epoch", "g_lr", "d_lr",
+             "samples")

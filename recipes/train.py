@@ -11,6 +11,7 @@ A run writes into ``--workdir`` (default ``runs/<recipe>``):
     samples/epoch_NNNN.png a sample grid from fixed latents after every epoch
     samples/final.png      the final grid
     checkpoints/last.weights.h5   weights after the latest epoch (ModelCheckpoint)
+    generators/epoch_NNNN.keras   the generator after every epoch (only with keep_generators=True)
     backup/                BackupAndRestore state while training (removed when done)
     tensorboard/           TensorBoard logs
     losses.csv             per-epoch losses (CSVLogger)
@@ -177,7 +178,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
             f"batch_size={config.batch_size} does not split across {strat.num_replicas_in_sync} "
             "replicas: use a multiple of the replica count."
         )
-    batches = data.num_examples // config.batch_size
+    batches = config.steps_per_epoch or data.num_examples // config.batch_size
     if config.steps:
         steps_per_epoch = min(config.steps, batches)
         epochs = math.ceil(config.steps / steps_per_epoch)
@@ -201,14 +202,17 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     paths = {name: os.path.join(workdir, name) for name in (
-        "samples", "checkpoints", "backup", "tensorboard", "losses.csv", "generator.keras",
+        "samples", "checkpoints", "generators", "backup", "tensorboard", "losses.csv", "generator.keras",
         "gan.keras", "summary.json", *data.extra_models)}
     divergence = zoo.StopOnNonFinite()
     if chief:
         os.makedirs(paths["checkpoints"], exist_ok=True)
         grid = data.grid(paths["samples"])
+        # Per-epoch generators come before the backup, so no epoch's snapshot is skipped on resume.
+        snapshots = [zoo.GeneratorSnapshots(paths["generators"])] if config.keep_generators else []
         callbacks = [
             divergence,
+            *snapshots,
             zoo.AtomicBackupAndRestore(paths["backup"]),
             grid,
             zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"),
@@ -259,7 +263,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         "strategy_class": type(strat).__name__,
         "compute_dtype": POLICIES[config.mixed_precision],
         "artifacts": {k: os.path.relpath(v, workdir) for k, v in paths.items()
-                      if k != "backup"} | {"final_samples": "samples/final.png"},
+                      if k != "backup" and (k != "generators" or config.keep_generators)} | {"final_samples": "samples/final.png"},
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__},
     }

@@ -9,7 +9,8 @@ Quick start:
 from zoo import losses, metrics
 from zoo.acgan import ACGAN
 from zoo.began import BEGAN
-from zoo.callbacks import AtomicBackupAndRestore, FiniteModelCheckpoint, SampleGrid, StopOnNonFinite
+from zoo.callbacks import (AtomicBackupAndRestore, FiniteModelCheckpoint, GeneratorSnapshots, SampleGrid,
+                           StopOnNonFinite)
 from zoo.cgan import CGAN, ConditionalGAN
 from zoo.cyclegan import CycleGAN
 from zoo.dcgan import DCGAN
@@ -25,11 +26,13 @@ from zoo.registry import VARIANTS, build_variant
 from zoo.schedules import LinearDecay, linear_decay_optimizers
 from zoo.sngan import SAGAN, SNGAN
 from zoo.stylegan import StyleGAN
+from zoo.study import StudyBEGAN, StudyGAN
 
 __all__ = [
     "GAN", "DCGAN", "ConditionalGAN", "CGAN", "ACGAN", "InfoGAN", "SNGAN", "SAGAN", "ProGAN", "StyleGAN",
-    "BEGAN", "Pix2Pix", "CycleGAN", "ImagePool",
+    "BEGAN", "StudyGAN", "StudyBEGAN", "Pix2Pix", "CycleGAN", "ImagePool",
     "SampleGrid", "SampleQuality", "StopOnNonFinite", "FiniteModelCheckpoint", "AtomicBackupAndRestore",
+    "GeneratorSnapshots",
     "LinearDecay", "linear_decay_optimizers",
     "metrics", "losses", "VARIANTS", "build_variant",
     "list_pretrained", "describe", "load", "export",

@@ -113,16 +113,17 @@ class BEGAN(GAN):
             )
         kwargs.setdefault("latent_distribution", "uniform")
         self.hidden, self.width = hidden, width
-        super().__init__(
-            generator=began_generator(latent_dim, image_shape, width),
-            discriminator=began_discriminator(image_shape, width, hidden),
-            loss="began",
-            **kwargs,
-        )
+        generator, discriminator = self.build_networks(image_shape, latent_dim)
+        super().__init__(generator=generator, discriminator=discriminator, loss="began", **kwargs)
         # k_0 = 0. Every replica assigns the same value (see after_d_step); "only_first_replica" makes
         # the assignment legal in replica context and takes the first replica's.
         self.k_t = keras.Variable(0.0, dtype="float32", trainable=False, name="k_t",
                                   aggregation="only_first_replica")
+
+    def build_networks(self, image_shape, latent_dim):
+        """``(generator, auto-encoder discriminator)``: the paper's; a subclass may build others."""
+        return (began_generator(latent_dim, image_shape, self.width),
+                began_discriminator(image_shape, self.width, self.hidden))
 
     def _check_networks(self):
         super()._check_networks()

@@ -123,6 +123,21 @@ def least_squares_g_loss(real_logits, fake_logits):
     return 0.5 * _mean(ops.square(fake_logits - 1.0))
 
 
+def least_squares_sigmoid_d_loss(real_logits, fake_logits):
+    """1/2 E[(sigmoid(D(x)) - 1)^2] + 1/2 E[sigmoid(D(G(z)))^2]: LSGAN on D's probabilities.
+
+    The form "Are GANs Created Equal?" trained (compare_gan squares the sigmoid
+    of the logit); bounded, unlike ``least_squares`` on raw outputs.
+    """
+    return least_squares_d_loss(ops.sigmoid(real_logits), ops.sigmoid(fake_logits))
+
+
+def least_squares_sigmoid_g_loss(real_logits, fake_logits):
+    """1/2 E[(sigmoid(D(G(z))) - 1)^2]."""
+    del real_logits
+    return least_squares_g_loss(None, ops.sigmoid(fake_logits))
+
+
 # -- Hinge (Lim & Ye 2017; Miyato et al. 2018) -----------------------------------
 
 
@@ -176,6 +191,10 @@ def relativistic_average_g_loss(real_logits, fake_logits):
 register_loss(
     "least_squares", least_squares_d_loss, least_squares_g_loss,
     description="LSGAN, Mao et al. 2017 (a=0, b=c=1).",
+)
+register_loss(
+    "least_squares_sigmoid", least_squares_sigmoid_d_loss, least_squares_sigmoid_g_loss,
+    description="LSGAN as compare_gan (Lucic et al. 2018) codes it: least squares on sigmoid(D).",
 )
 register_loss(
     "hinge", hinge_d_loss, wasserstein_g_loss,

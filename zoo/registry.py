@@ -14,11 +14,12 @@ from zoo.pix2pix import Pix2Pix
 from zoo.progan import ProGAN
 from zoo.sngan import SAGAN, SNGAN
 from zoo.stylegan import StyleGAN
+from zoo.study import StudyBEGAN, StudyGAN
 
 VARIANTS = {
     "dcgan": DCGAN, "cgan": CGAN, "acgan": ACGAN, "infogan": InfoGAN,
     "sngan": SNGAN, "sagan": SAGAN, "progan": ProGAN, "stylegan": StyleGAN, "began": BEGAN,
-    "pix2pix": Pix2Pix, "cyclegan": CycleGAN,
+    "pix2pix": Pix2Pix, "cyclegan": CycleGAN, "study": StudyGAN, "study_began": StudyBEGAN,
 }
 
 
