@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 # recipes.cli imports no TensorFlow: importing zoo here would start it before its start-up lines are held.
-from recipes.cli import HeldStderr, fail as _fail  # noqa: E402
+from recipes.cli import HeldStderr, fail as _fail, flags_parser  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("generator", None, "A .keras generator file or a recipe workdir holding generator.keras.")
@@ -40,13 +40,6 @@ def _int_flag(name):
         return int(value)
     except ValueError:
         _fail(f"--{name} must be an integer; got {value!r}.")
-
-
-def _parse_flags(argv):
-    try:
-        return FLAGS(argv)
-    except flags.Error as e:
-        _fail(f"{e}. Run python -m exports --help to see the flags.")
 
 
 def main(argv):
@@ -94,4 +87,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=_parse_flags)
+    app.run(main, flags_parser=flags_parser("exports"))

@@ -265,6 +265,7 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
     if not isinstance(serving_base_path, str) or not serving_base_path.startswith("/"):
         raise ExportError(f"serving_base_path must be an absolute path; got {serving_base_path!r}.")
     out = _prepare_out_dir(out_dir)
+    recover_exports(out)
     paths = artifact_paths(name, version)
     _check_conflicts(out, paths, overwrite)
 
@@ -278,6 +279,9 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
             f"Cannot create a temporary directory beside {out!r} ({e.strerror}). Pass an output "
             "directory whose parent you can write to."
         ) from None
+    from zoo.io import DirectoryLock
+
+    lock = DirectoryLock(tmp).acquire()  # marks this temporary directory as live (see recover_exports)
     try:
         stage, scratch = os.path.join(tmp, "stage"), os.path.join(tmp, "scratch")
         os.makedirs(stage)
@@ -287,7 +291,9 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
         _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path)
         return manifest
     finally:
+        _roll_back(tmp, out)  # an exception while replacing: put the previous export back first
         shutil.rmtree(tmp, ignore_errors=True)
+        lock.release()
 
 
 def _check_conflicts(out, paths, overwrite):
@@ -398,10 +404,21 @@ def _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path):
             for shared in (MODELS_CONFIG, MANIFEST, paths["manifest"]):
                 if os.path.exists(os.path.join(stage, shared)):
                     os.remove(os.path.join(stage, shared))
+    from zoo.io import write_atomic
+
     existing = _check_conflicts(out, paths, overwrite)
     replaced = os.path.join(tmp, "replaced")
+    os.makedirs(replaced)
+    # What a kill in the middle must undo: the journal lists the moves and keeps copies of the shared
+    # files; recover_exports() rolls it back until the journal says "done".
+    for shared in (MODELS_CONFIG, MANIFEST):
+        if os.path.exists(os.path.join(out, shared)):
+            shutil.copy2(os.path.join(out, shared), os.path.join(replaced, shared))
+    journal = {"out": out, "replaced": [[rel, str(i)] for i, rel in enumerate(existing)],
+               "placed": own + [paths["manifest"]],
+               "state": "replacing"}
+    write_atomic(os.path.join(tmp, JOURNAL), json.dumps(journal))
     for i, rel in enumerate(existing):  # only with overwrite=True
-        os.makedirs(replaced, exist_ok=True)
         os.rename(os.path.join(out, rel), os.path.join(replaced, str(i)))
     base = os.path.join(out, manifest["name"])
     if existing and os.path.isdir(base) and not os.listdir(base):
@@ -410,8 +427,6 @@ def _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path):
         target = os.path.join(out, rel)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         os.rename(os.path.join(stage, rel), target)
-    from zoo.io import write_atomic
-
     names = served_models(out)
     config = os.path.join(out, MODELS_CONFIG)
     if names:
@@ -419,6 +434,70 @@ def _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path):
     elif os.path.exists(config):  # the last SavedModel was replaced: nothing left to serve
         os.remove(config)
     _finish_manifest(manifest, out, paths)
+    write_atomic(os.path.join(tmp, JOURNAL), json.dumps({**journal, "state": "done"}))
+
+
+JOURNAL = "journal.json"
+
+
+def recover_exports(out_dir):
+    """Rolls back or clears what killed exports into ``out_dir`` left behind; returns how many.
+
+    An export builds in ``.<out>.export-*`` beside ``out_dir`` (locked while its process lives). One
+    killed while replacing an older export (``overwrite=True``) is rolled back: its new files are
+    removed, the old ones and the old manifest are put back, so ``out_dir`` again holds the complete
+    previous export. Leftovers of killed builds are deleted. ``export_generator``, ``load_manifest``
+    and ``verify_export`` call it first.
+    """
+    from zoo.io import DirectoryInUse, DirectoryLock
+
+    out = os.path.abspath(os.fspath(out_dir))
+    parent, prefix = os.path.dirname(out), f".{os.path.basename(out)}.export-"
+    if not os.path.isdir(parent):
+        return 0
+    count = 0
+    for entry in sorted(os.listdir(parent)):
+        tmp = os.path.join(parent, entry)
+        if not entry.startswith(prefix) or not os.path.isdir(tmp):
+            continue
+        try:
+            lock = DirectoryLock(tmp).acquire()
+        except (DirectoryInUse, OSError):
+            continue  # a live export, or not ours to touch
+        try:
+            _roll_back(tmp, out)
+            shutil.rmtree(tmp, ignore_errors=True)
+            count += 1
+        finally:
+            lock.release()
+    return count
+
+
+def _roll_back(tmp, out):
+    try:
+        with open(os.path.join(tmp, JOURNAL)) as f:
+            journal = json.load(f)
+    except (OSError, ValueError):
+        return  # killed before it touched out_dir
+    if journal.get("state") != "replacing":
+        return
+    replaced = os.path.join(tmp, "replaced")
+    kept_as = dict(journal["replaced"])
+    for rel in journal["placed"]:
+        if rel in kept_as and not os.path.lexists(os.path.join(replaced, kept_as[rel])):
+            continue  # the old file was never moved out: what is there is still the old one
+        path = os.path.join(out, rel)  # otherwise it is the new export's (or nothing)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.remove(path)
+    for rel, kept in journal["replaced"]:
+        if os.path.lexists(os.path.join(replaced, kept)):
+            os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)
+            os.replace(os.path.join(replaced, kept), os.path.join(out, rel))
+    for shared in (MODELS_CONFIG, MANIFEST):
+        if os.path.exists(os.path.join(replaced, shared)):
+            os.replace(os.path.join(replaced, shared), os.path.join(out, shared))
 
 
 def _finish_manifest(manifest, root, paths):
@@ -438,6 +517,7 @@ def _finish_manifest(manifest, root, paths):
 def load_manifest(out_dir, name=None, version=None):
     """The manifest of ``(name, version)`` in ``out_dir`` (default: the latest export)."""
     out = os.fspath(out_dir)
+    recover_exports(out)
     path = os.path.join(out, MANIFEST if name is None else artifact_paths(name, version)["manifest"])
     if not os.path.isfile(path):
         raise ExportError(f"{path!r} does not exist: {out!r} holds no such export.")

@@ -81,7 +81,9 @@ def load_generator(source):
     """Returns ``(model, description)`` for a ``keras.Model``, a ``zoo.GAN``, a path or a workdir."""
     import keras
 
-    import zoo  # registers the zoo's classes, so safe_mode loading can find them
+    import zoo
+    from zoo.errors import ZooError
+    from zoo.pretrained import load_keras_file
 
     if isinstance(source, zoo.GAN):
         which = "generator" if source.sampling_generator is source.generator else "ema_generator"
@@ -95,13 +97,9 @@ def load_generator(source):
         )
     path = resolve_generator_path(source)
     try:
-        model = keras.models.load_model(path, safe_mode=True)
-    except Exception as e:  # Keras raises many types for a bad file
-        first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ExportError(
-            f"Could not load {path!r} as a Keras model ({type(e).__name__}: {first_line}). "
-            "Pass a generator saved with model.save('....keras')."
-        ) from None
+        model = load_keras_file(path)  # the zoo's one loading path: archive checks, then safe mode
+    except ZooError as e:
+        raise ExportError(str(e)) from None
     if isinstance(model, zoo.GAN):
         return model.sampling_generator, path
     return model, path

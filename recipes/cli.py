@@ -19,6 +19,21 @@ def fail(message):
     sys.exit(2)
 
 
+def flags_parser(module):
+    """An absl ``flags_parser`` for ``app.run`` that turns a flag error into one ``error:`` line (exit 2)
+    instead of absl's "FATAL Flags parsing error" and usage text."""
+
+    def parse(argv):
+        from absl import flags
+
+        try:
+            return flags.FLAGS(argv)
+        except flags.Error as e:
+            fail(f"{e}. Run python -m {module} --help to see the flags.")
+
+    return parse
+
+
 class HeldStderr:
     """Holds what is written to file descriptor 2 until ``release()`` or ``drop()``.
 

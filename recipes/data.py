@@ -29,6 +29,7 @@ Every element is float32 NHWC in [-1, 1]; labels are int32.
 import dataclasses
 import hashlib
 import os
+import zipfile
 
 import numpy as np
 import tensorflow as tf
@@ -67,6 +68,10 @@ class Source:
         """Batch of raw images -> float32 in [-1, 1]."""
         return tf.cast(images, tf.float32) / 127.5 - 1.0
 
+    def fingerprint(self):
+        """A hex digest that changes whenever the data does (caches are keyed on it, not on names)."""
+        return hashlib.sha256(f"{self.spec.name}/{self.spec.split}".encode()).hexdigest()
+
 
 # ------------------------------------------------------------------ arrays
 
@@ -86,6 +91,13 @@ class ArraySource(Source):
     def elements(self):
         labels = self.labels if self.labels is not None else np.full(len(self.images), -1, np.int32)
         return tf.data.Dataset.from_tensor_slices((self.images, labels))
+
+    def fingerprint(self):
+        digest = hashlib.sha256(f"{self.images.dtype}{self.images.shape}{self.value_range}".encode())
+        digest.update(np.ascontiguousarray(self.images).data)
+        if self.labels is not None:
+            digest.update(np.ascontiguousarray(self.labels).data)
+        return digest.hexdigest()
 
     def to_unit_range(self, images):
         if self.value_range is None:  # integer pixels in [0, 255]
@@ -171,16 +183,25 @@ def _check_labels(labels, n, num_classes):
 
 
 def _npz_source(path, split, num_classes, name):
-    with np.load(path, allow_pickle=False) as f:
-        keys = set(f.files)
-        if f"x_{split}" in keys:
-            x, y = f[f"x_{split}"], (f[f"y_{split}"] if f"y_{split}" in keys else None)
-        elif "images" in keys:
-            x, y = f["images"], (f["labels"] if "labels" in keys else None)
-        else:
-            raise DataError(
-                f"{path} has arrays {sorted(keys)}; expected x_{split}/y_{split} or images/labels."
-            )
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            keys = set(f.files)
+            if f"x_{split}" in keys:
+                x, y = f[f"x_{split}"], (f[f"y_{split}"] if f"y_{split}" in keys else None)
+            elif "images" in keys:
+                x, y = f["images"], (f["labels"] if "labels" in keys else None)
+            else:
+                raise DataError(
+                    f"{path} has arrays {sorted(keys)}; expected x_{split}/y_{split} or images/labels."
+                )
+    except DataError:
+        raise
+    except ValueError as e:  # object arrays (pickles) are never loaded: they can run code
+        raise DataError(f"{path} holds Python objects, not numeric arrays ({e}); save the images with "
+                        "np.savez(path, images=uint8_array).") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise DataError(f"{path} is not a readable .npz file ({type(e).__name__}: {e}); it may be damaged or "
+                        "truncated: save it again with np.savez.") from None
     return ArraySource(x, y, num_classes=num_classes, name=name, split=split)
 
 
@@ -190,7 +211,11 @@ def _npz_source(path, split, num_classes, name):
 class FolderSource(Source):
     def __init__(self, path, channels=None):
         files, labels, classes = _list_images(path)
-        first = tf.io.decode_image(tf.io.read_file(files[0]), expand_animations=False)
+        try:
+            first = tf.io.decode_image(tf.io.read_file(files[0]), expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as e:
+            raise DataError(f"{files[0]} is not a readable image ({e.message.splitlines()[0]}): delete or "
+                            "replace it; the folder's first image sets the data's size.") from None
         h, w, c = (int(d) for d in first.shape)
         channels = channels or (1 if c == 1 else 3)
         self.files, self.labels, self.classes = files, labels, classes
@@ -211,6 +236,13 @@ class FolderSource(Source):
         labels = self.labels if self.labels is not None else [-1] * len(self.files)
         ds = tf.data.Dataset.from_tensor_slices((self.files, np.asarray(labels, np.int32)))
         return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def fingerprint(self):
+        digest = hashlib.sha256(f"{self.size}{self.channels}".encode())
+        for path in self.files:  # names, sizes and modification times: a changed file changes the digest
+            st = os.stat(path)
+            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
 
 
 def _list_images(path):

@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from recipes.cli import HeldStderr, fail  # noqa: E402  (no TensorFlow: it starts while stderr is held)
+from recipes.cli import HeldStderr, fail, flags_parser  # noqa: E402  (no TensorFlow: it starts while stderr is held)
 
 FLAGS = flags.FLAGS
 
@@ -78,7 +78,7 @@ def real_images_loader(dataset, split, image_shape, num_real, cache_dir=None, do
                 break
         return np.concatenate(batches)[:n]
 
-    key = f"{source.spec.name}-{split}-{h}x{w}x{c}"
+    key = f"{source.spec.name}-{split}-{h}x{w}x{c}-{source.fingerprint()[:16]}"  # what the data is, not its name
     return load, key, n
 
 
@@ -115,11 +115,25 @@ def format_table(report):
     return "\n".join([head] + [f"  {k.ljust(width)}  {v}" for k, v in rows])
 
 
+def check_output_path(out):
+    """Fails with one line unless a file can be written at ``out`` (its folder exists and is writable)."""
+    folder = os.path.dirname(os.path.abspath(out))
+    if os.path.isdir(out):
+        fail(f"--out={out} is a directory: give a file path such as {os.path.join(out, 'evaluation.json')}.")
+    if not os.path.isdir(folder):
+        fail(f"--out={out}: the folder {folder} does not exist; create it first or choose another path.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"--out={out}: the folder {folder} is not writable; choose another path.")
+
+
 def main(argv):
     if len(argv) > 1:
         fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --generator=dcgan_mnist.")
     if not FLAGS.generator:
         fail("--generator is required: a pretrained zoo name, a .keras file or a recipe workdir.")
+    out = FLAGS.out or (os.path.join(FLAGS.generator, "evaluation.json") if os.path.isdir(FLAGS.generator)
+                        else "evaluation.json")
+    check_output_path(out)  # before the work, not after it
     message = None
     held = HeldStderr().start()  # TensorFlow's start-up lines: replayed unless the input was bad
     try:
@@ -136,8 +150,6 @@ def main(argv):
         held.drop() if message else held.release()
     if message:
         fail(message)
-    out = FLAGS.out or (os.path.join(FLAGS.generator, "evaluation.json") if os.path.isdir(FLAGS.generator)
-                        else "evaluation.json")
     write_atomic(out, json.dumps(report, indent=2) + "\n")
     print(format_table(report))
     print(f"Wrote {out}.")
@@ -145,4 +157,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=flags_parser("recipes.evaluate"))

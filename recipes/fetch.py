@@ -286,6 +286,18 @@ def build_embedded_mnist(mnist_npz, out_path, train_per_class=1000, test_per_cla
     return save_npz_atomic(out_path, **out)
 
 
+def _cache_problem(directory):
+    """Why nothing could be stored under ``directory`` (checked before any download), or ``None``."""
+    probe = directory
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        return f"--cache_dir={directory} cannot be created: {probe} is a file."
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"--cache_dir={directory} is not writable ({probe}); choose another --cache_dir."
+    return None
+
+
 def main(argv):
     from absl import flags
 
@@ -299,6 +311,8 @@ def main(argv):
         problem = f"Unknown dataset(s) {unknown}; fetchable: {', '.join(FETCHERS)}."
     elif flags.FLAGS.source and len(names) != 1:
         problem = "--source applies to one dataset at a time."
+    else:
+        problem = _cache_problem(cache_dir(flags.FLAGS.cache_dir))
     if held is not None:  # bad arguments: only their line; otherwise what TensorFlow said, then the fetch
         held.drop() if problem else held.release()
     if problem:

@@ -12,7 +12,9 @@ import dataclasses
 import typing
 
 from zoo.errors import ConfigError, did_you_mean
+from zoo.gan import is_finite_float32
 from zoo.registry import get_variant, variant_options
+from zoo.sampling import check_seed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,6 +284,10 @@ def _coerce(key, value):
             f"Config key {key!r} must be {'None or ' if optional else ''}{kind.__name__}; "
             f"got {value!r} ({type(value).__name__})."
         )
+    if isinstance(value, float) and not is_finite_float32(value):
+        raise ConfigError(f"Config key {key!r} must be a finite number; got {value!r}.")
+    if key == "seed":
+        check_seed(value, ConfigError)
     if key in _POSITIVE and value <= 0:
         raise ConfigError(f"Config key {key!r} must be positive; got {value!r}.")
     if key == "optimizer" and value not in OPTIMIZERS:

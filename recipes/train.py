@@ -22,11 +22,13 @@ A run writes into ``--workdir`` (default ``runs/<recipe>``):
 Running the same command again after a crash resumes from the last epoch.
 """
 
+import csv
 import dataclasses
+import io
 import json
-import math
 import os
 import platform
+import shutil
 import sys
 import time
 
@@ -34,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from recipes.cli import HeldStderr, fail  # noqa: E402  (no TensorFlow: it starts while stderr is held)
+from recipes.cli import HeldStderr, fail, flags_parser  # noqa: E402  (no TensorFlow: it starts while stderr is held)
 
 FLAGS = flags.FLAGS
 
@@ -65,31 +67,40 @@ class RunError(Exception):
     """A problem with the run's inputs; the CLI prints it without a stack trace."""
 
 
-def prepare_workdir(workdir, config_dict, overwrite=False):
-    """Creates ``workdir`` and checks it is writable and compatible with ``config_dict``."""
-    from zoo.io import ensure_writable_dir, write_atomic
+# What a run writes into its workdir (besides extra models such as CycleGAN's): --overwrite removes these
+# and nothing else, so files of the user's own in the workdir survive.
+RUN_FILES = ("config.json", "summary.json", "losses.csv", "generator.keras", "gan.keras")
+RUN_DIRS = ("samples", "checkpoints", "generators", "backup", "tensorboard")
 
-    try:
-        ensure_writable_dir(workdir)
-    except OSError as e:
-        raise RunError(
-            f"The workdir {workdir!r} cannot be written ({e.strerror}). Pass --workdir= a "
-            "directory you can write to."
-        ) from None
-    summary = os.path.join(workdir, "summary.json")
-    config_path = os.path.join(workdir, "config.json")
-    if os.path.exists(summary) and not overwrite:
+
+def check_workdir(workdir, config_dict, overwrite=False):
+    """Raises ``RunError`` when ``workdir`` cannot take this run; reads only, writes nothing."""
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise RunError(f"The workdir {workdir!r} is a file, not a directory. Pass --workdir= a directory.")
+    probe = workdir
+    while not os.path.exists(probe):  # the nearest existing ancestor must let us create the rest
+        probe = os.path.dirname(os.path.abspath(probe))
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
+        why = "Not a directory" if not os.path.isdir(probe) else "Permission denied"
+        raise RunError(f"The workdir {workdir!r} cannot be written ({why}). Pass --workdir= a directory you can "
+                       "write to.")
+    if overwrite or not os.path.isdir(workdir):
+        return
+    if os.path.exists(os.path.join(workdir, "summary.json")):
         raise RunError(
             f"{workdir!r} already holds a finished run (summary.json). Pass --overwrite to "
             "train again there, or choose another --workdir."
         )
-    if overwrite:
-        for name in ("summary.json", "config.json", "losses.csv"):
-            if os.path.exists(os.path.join(workdir, name)):
-                os.remove(os.path.join(workdir, name))
-    elif os.path.exists(config_path):
-        with open(config_path) as f:
-            previous = json.load(f)
+    config_path = os.path.join(workdir, "config.json")
+    if os.path.exists(config_path):
+        try:
+            with open(config_path) as f:
+                previous = json.load(f)
+            if not isinstance(previous, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as e:
+            raise RunError(f"{config_path!r} is damaged ({e}), so the unfinished run there cannot be resumed. "
+                           "Pass --overwrite to start over, or choose another --workdir.") from None
         current = json.loads(json.dumps(config_dict))  # as it reads back from JSON (tuples -> lists)
         if previous != current:
             changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
@@ -98,7 +109,105 @@ def prepare_workdir(workdir, config_dict, overwrite=False):
                 "differ), which cannot be resumed with this one. Use the same flags, another "
                 "--workdir, or --overwrite."
             )
-    write_atomic(config_path, json.dumps(config_dict, indent=2, sort_keys=True))
+
+
+def claim_workdir(workdir, config_dict, overwrite=False, extra_files=()):
+    """Creates and locks ``workdir``, checks it again under the lock, clears it for ``overwrite``, and
+    writes ``config.json``; returns the held ``DirectoryLock``. Called once the inputs are checked."""
+    from zoo.io import DirectoryInUse, DirectoryLock, ensure_writable_dir, write_atomic
+
+    try:
+        ensure_writable_dir(workdir)
+    except OSError as e:
+        raise RunError(
+            f"The workdir {workdir!r} cannot be written ({e.strerror}). Pass --workdir= a "
+            "directory you can write to."
+        ) from None
+    try:
+        lock = DirectoryLock(workdir).acquire()
+    except DirectoryInUse as e:
+        raise RunError(str(e).replace("directory.", "--workdir.")) from None
+    check_workdir(workdir, config_dict, overwrite)  # again: another run may have finished meanwhile
+    if overwrite:  # start from nothing: an old backup must not be resumed with new settings
+        for name in RUN_DIRS + tuple(f for f in os.listdir(workdir) if f.startswith("backup_")):
+            shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
+        for name in RUN_FILES + tuple(extra_files):
+            if os.path.exists(os.path.join(workdir, name)):
+                os.remove(os.path.join(workdir, name))
+    write_atomic(os.path.join(workdir, "config.json"), json.dumps(config_dict, indent=2, sort_keys=True))
+    return lock
+
+
+def check_free_space(workdir, gan, snapshots=0):
+    """Refuses a run whose artifacts would not fit on the workdir's disk (a full disk mid-save breaks the
+    HDF5 writer in ways no message can explain). Counts both networks with Adam's two moments, in the
+    backup, the checkpoint and ``gan.keras``, plus the generator and its snapshots, in float32."""
+    g_params = gan.generator.count_params()
+    total = g_params + gan.discriminator.count_params()
+    need = 4 * (3 * 3 * total + g_params * (1 + snapshots)) + 64 * 2**20  # + logs, grids, TensorBoard
+    probe = workdir
+    while not os.path.exists(probe):
+        probe = os.path.dirname(os.path.abspath(probe))
+    free = shutil.disk_usage(probe).free
+    if free < need:
+        raise RunError(f"The run needs about {need / 2**20:.0f} MB free for its checkpoints and models, but "
+                       f"{probe!r} has {free / 2**20:.0f} MB: free some space or choose another --workdir.")
+
+
+def resumed_epochs(backup_dir):
+    """Epochs a backup in ``backup_dir`` has finished (0 without one)."""
+    try:
+        with open(os.path.join(backup_dir, "training_metadata.json")) as f:
+            return int(json.load(f)["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def trim_log(path, epochs):
+    """Keeps the rows of a CSVLogger file for the first ``epochs`` epochs: a resumed run redoes the
+    rest, and its logger appends them again."""
+    if not os.path.exists(path):
+        return
+    from zoo.io import write_atomic
+
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    kept = [r for r in body if r and r[0].isdigit() and int(r[0]) < epochs]
+    if len(kept) != len(body):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([header] + kept)
+        write_atomic(path, out.getvalue())
+
+
+def last_logged(path):
+    """The last row of a CSVLogger file as floats (a resumed run that had nothing left to train)."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        return {}
+    out = {}
+    for key, value in (rows[-1].items() if rows else ()):
+        try:
+            if key != "epoch":
+                out[key] = float(value)
+        except (TypeError, ValueError):  # "NA" in the columns Keras adds for validation data
+            pass
+    return {k: v for k, v in out.items() if v == v}
+
+
+def schedule(steps, steps_per_epoch, epochs):
+    """``(steps_per_epoch, epochs)`` that run exactly ``steps`` train steps when it is given: the longest
+    epochs (at most ``steps_per_epoch``) that divide it."""
+    if not steps:
+        return steps_per_epoch, epochs
+    per = min(steps, steps_per_epoch)
+    while steps % per:
+        per -= 1
+    return per, steps // per
 
 
 def make_optimizer(config, learning_rate):
@@ -163,10 +272,8 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     from zoo.io import ensure_writable_dir, float32_copy, save_keras_atomic, write_atomic
 
     chief, role = worker_role(strategy)
-    if chief:
-        prepare_workdir(workdir, config.to_dict(), overwrite)
-    else:  # a multi-worker run's other workers train in step and keep only their own backup
-        ensure_writable_dir(workdir)
+    if chief:  # nothing is written before every input is checked (data, strategy, model)
+        check_workdir(workdir, config.to_dict(), overwrite)
     strat = make_strategy(strategy, tpu=tpu)  # first: multi-worker collectives must start before other TF work
     if getattr(zoo.registry.get_variant(config.variant), "translation", None):  # pix2pix, CycleGAN: image pairs
         from recipes.translation import translation_data as load_data
@@ -179,11 +286,10 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
             "replicas: use a multiple of the replica count."
         )
     batches = config.steps_per_epoch or data.num_examples // config.batch_size
-    if config.steps:
-        steps_per_epoch = min(config.steps, batches)
-        epochs = math.ceil(config.steps / steps_per_epoch)
-    else:
-        steps_per_epoch, epochs = batches, config.epochs
+    if batches < 1:
+        raise RunError(f"The dataset has {data.num_examples} examples, fewer than one batch of "
+                       f"{config.batch_size}: use a smaller --batch_size or more data.")
+    steps_per_epoch, epochs = schedule(config.steps, batches, config.epochs)
 
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.mixed_precision.global_policy()
@@ -205,70 +311,84 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         "samples", "checkpoints", "generators", "backup", "tensorboard", "losses.csv", "generator.keras",
         "gan.keras", "summary.json", *data.extra_models)}
     divergence = zoo.StopOnNonFinite()
+    lock = None
     if chief:
+        check_free_space(workdir, gan, epochs if config.keep_generators else 0)
+        lock = claim_workdir(workdir, config.to_dict(), overwrite, extra_files=data.extra_models)
         os.makedirs(paths["checkpoints"], exist_ok=True)
+        trim_log(paths["losses.csv"], resumed_epochs(paths["backup"]))
         grid = data.grid(paths["samples"])
-        # Per-epoch generators come before the backup, so no epoch's snapshot is skipped on resume.
         snapshots = [zoo.GeneratorSnapshots(paths["generators"])] if config.keep_generators else []
+        # The backup goes last: an epoch counts as done only once everything else has recorded it, so a
+        # kill at an epoch's end redoes that epoch (its log row trimmed above) and loses nothing. It is
+        # kept after fit returns and removed once the final artifacts exist, so a rerun after a kill
+        # during the final saving only saves.
         callbacks = [
             divergence,
             *snapshots,
-            zoo.AtomicBackupAndRestore(paths["backup"]),
             grid,
             zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"),
                                       save_weights_only=True),
             keras.callbacks.TensorBoard(paths["tensorboard"]),
             keras.callbacks.CSVLogger(paths["losses.csv"], append=True),
+            zoo.AtomicBackupAndRestore(paths["backup"], delete_checkpoint=False),
         ]
     else:  # only the chief writes samples, checkpoints, logs and models
+        ensure_writable_dir(workdir)
         callbacks = [divergence, zoo.AtomicBackupAndRestore(os.path.join(workdir, f"backup_{role}"))]
     start = time.time()
     if verbose == "auto":  # a progress bar on a terminal, one line per epoch in a log
         verbose = 1 if sys.stdout.isatty() else 2
     if on_ready is not None:
         on_ready()
-    history = gan.fit(data.dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-                      verbose=verbose)
-    seconds = time.time() - start
-    if divergence.failure:
-        raise RunError(
-            f"Training diverged: {divergence.describe()}. The last good weights (the last epoch "
-            f"with finite losses) are in {paths['checkpoints']}; lower the learning rates or check "
-            "the data."
-        )
-
-    steps_run = len(history.epoch) * steps_per_epoch
-    if not chief:
-        return {"status": "finished", "role": role, "steps_this_run": steps_run,
-                "train_seconds": round(seconds, 2), "replicas": strat.num_replicas_in_sync}
-    grid.save(os.path.join(paths["samples"], "final.png"))
-    # Generators are saved in float32 whatever the training precision (exports check parity in float32);
-    # gan.keras keeps the training policy, to resume as it ran.
-    save_keras_atomic(float32_copy(gan.sampling_generator), paths["generator.keras"])  # EMA weights if any
-    for name, attribute in data.extra_models.items():  # CycleGAN's generator_b2a.keras
-        save_keras_atomic(float32_copy(getattr(gan, attribute)), paths[name])
-    save_keras_atomic(gan, paths["gan.keras"])
-    summary = {
-        "status": "finished",
-        "recipe_config": config.to_dict(),
-        "dataset": data.summary,
-        "epochs": epochs,
-        "steps_per_epoch": steps_per_epoch,
-        "steps_this_run": steps_run,
-        "train_seconds": round(seconds, 2),
-        "images_per_second": round(steps_run * config.batch_size / max(seconds, 1e-9), 1),
-        "final_metrics": {k: float(v[-1]) for k, v in history.history.items()} if history.epoch else {},
-        "replicas": strat.num_replicas_in_sync,
-        "strategy": strategy,
-        "strategy_class": type(strat).__name__,
-        "compute_dtype": POLICIES[config.mixed_precision],
-        "artifacts": {k: os.path.relpath(v, workdir) for k, v in paths.items()
-                      if k != "backup" and (k != "generators" or config.keep_generators)} | {"final_samples": "samples/final.png"},
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__},
-    }
-    write_atomic(paths["summary.json"], json.dumps(summary, indent=2))
-    return summary
+    try:
+        history = gan.fit(data.dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                          verbose=verbose)
+        seconds = time.time() - start
+        if divergence.failure:
+            raise RunError(
+                f"Training diverged: {divergence.describe()}. The last good weights (the last epoch "
+                f"with finite losses) are in {paths['checkpoints']}; lower the learning rates or check "
+                "the data."
+            )
+        steps_run = len(history.epoch) * steps_per_epoch
+        if not chief:
+            return {"status": "finished", "role": role, "steps_this_run": steps_run,
+                    "train_seconds": round(seconds, 2), "replicas": strat.num_replicas_in_sync}
+        grid.save(os.path.join(paths["samples"], "final.png"))
+        # Generators are saved in float32 whatever the training precision (exports check parity in float32);
+        # gan.keras keeps the training policy, to resume as it ran.
+        save_keras_atomic(float32_copy(gan.sampling_generator), paths["generator.keras"])  # EMA weights if any
+        for name, attribute in data.extra_models.items():  # CycleGAN's generator_b2a.keras
+            save_keras_atomic(float32_copy(getattr(gan, attribute)), paths[name])
+        save_keras_atomic(gan, paths["gan.keras"])
+        summary = {
+            "status": "finished",
+            "recipe_config": config.to_dict(),
+            "dataset": data.summary,
+            "epochs": epochs,
+            "steps_per_epoch": steps_per_epoch,
+            "steps_this_run": steps_run,
+            "train_seconds": round(seconds, 2),
+            "images_per_second": round(steps_run * config.batch_size / max(seconds, 1e-9), 1),
+            "final_metrics": ({k: float(v[-1]) for k, v in history.history.items()} if history.epoch
+                              else last_logged(paths["losses.csv"])),  # a rerun that only had to save
+            "replicas": strat.num_replicas_in_sync,
+            "strategy": strategy,
+            "strategy_class": type(strat).__name__,
+            "compute_dtype": POLICIES[config.mixed_precision],
+            "artifacts": {k: os.path.relpath(v, workdir) for k, v in paths.items()
+                          if k != "backup" and (k != "generators" or config.keep_generators)}
+            | {"final_samples": "samples/final.png"},
+            "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                         "keras": keras.__version__},
+        }
+        write_atomic(paths["summary.json"], json.dumps(summary, indent=2))
+        shutil.rmtree(paths["backup"], ignore_errors=True)  # only now that every artifact exists
+        return summary
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 @dataclasses.dataclass
@@ -345,4 +465,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=flags_parser("recipes.train"))

@@ -26,7 +26,7 @@ from keras import ops
 
 from zoo.cgan import ConditionalGAN
 from zoo.errors import ConfigError
-from zoo.gan import _forward
+from zoo.gan import _forward, check_number
 from zoo.networks.conditional import acgan_discriminator, conditional_generator
 from zoo.networks.dcgan import check_image_shape
 
@@ -63,9 +63,7 @@ class ACGAN(ConditionalGAN):
     def __init__(self, image_shape=(28, 28, 1), latent_dim=100, num_classes=10, width=64, d_norm="batch",
                  conditioning="embedding", embed_dim=32, aux_weight=1.0, d_aux_fake=True, **kwargs):
         image_shape = check_image_shape(image_shape)
-        ok = isinstance(aux_weight, (int, float)) and not isinstance(aux_weight, bool) and aux_weight >= 0
-        if not ok:
-            raise ConfigError(f"aux_weight must be a number >= 0; got {aux_weight!r}.")
+        aux_weight = check_number("aux_weight", aux_weight)
         if not isinstance(d_aux_fake, bool):
             raise ConfigError(f"d_aux_fake must be True or False; got {d_aux_fake!r}.")
         self.d_aux_fake = d_aux_fake

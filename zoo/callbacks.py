@@ -174,3 +174,92 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         save_weights_atomic(self.model, self._weights_path)
         write_atomic(self._training_metadata_path,
                      json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+
+
+class _TwoPlayerView:
+    """What a Keras learning-rate callback sees as ``model``: the GAN, with an ``optimizer`` that lists
+    both players' optimizers (Keras's LR callbacks then update each one, keeping their ratio)."""
+
+    def __init__(self, gan):
+        object.__setattr__(self, "_gan", gan)
+
+    @property
+    def optimizer(self):
+        return _Optimizers([self._gan.d_optimizer, self._gan.g_optimizer])
+
+    def __getattr__(self, name):
+        return getattr(self._gan, name)
+
+    def __setattr__(self, name, value):  # stop_training and friends reach the GAN
+        setattr(self._gan, name, value)
+
+
+class _Optimizers:
+    def __init__(self, optimizers):
+        self.optimizers = optimizers
+
+
+class OnBothOptimizers(keras.callbacks.Callback):
+    """Runs a Keras learning-rate callback (``ReduceLROnPlateau``, ``LearningRateScheduler``) on both of a
+    GAN's optimizers. ``GAN.fit`` wraps those callbacks in it; there is no need to use it by hand."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.inner.set_model(_TwoPlayerView(model))
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.inner.set_params(params)
+
+
+def _forward(hook):
+    def call(self, *args, **kwargs):
+        return getattr(self.inner, hook)(*args, **kwargs)
+
+    call.__name__ = hook
+    return call
+
+
+for _hook in ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+              "on_train_batch_end"):
+    setattr(OnBothOptimizers, _hook, _forward(_hook))
+
+_LR_CALLBACKS = (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRateScheduler)
+
+
+def adapt_callbacks(gan, callbacks, logged):
+    """``callbacks`` ready for ``GAN.fit``: learning-rate callbacks act on both optimizers; a callback that
+    would pick the direction of an adversarial loss (``logged``) by itself is refused with what to do."""
+    from zoo.errors import ConfigError
+
+    out = []
+    for cb in callbacks or []:
+        monitor = getattr(cb, "monitor", None)
+        uses_monitor = not isinstance(cb, keras.callbacks.ModelCheckpoint) or getattr(cb, "save_best_only", False)
+        if (monitor is not None and uses_monitor and getattr(cb, "mode", None) == "auto"
+                and monitor.removeprefix("val_") in logged):
+            raise ConfigError(
+                f"{type(cb).__name__}(monitor={monitor!r}) watches a GAN loss term: it rises or falls as "
+                "either player wins, so it does not say whether samples got better, and Keras cannot tell "
+                "which way is good. Monitor a quality metric from zoo.metrics.SampleQuality (e.g. "
+                "monitor='fid', mode='min'), or pass mode='min' or 'max' if you mean the loss itself."
+            )
+        if isinstance(cb, _LR_CALLBACKS):
+            schedules = [o for o in (gan.d_optimizer, gan.g_optimizer) if not _assignable_lr(o)]
+            if schedules:
+                raise ConfigError(
+                    f"{type(cb).__name__} sets the learning rate, but the GAN's optimizers follow a "
+                    "LearningRateSchedule (e.g. zoo.LinearDecay), which cannot be assigned: use one or the other."
+                )
+            cb = OnBothOptimizers(cb)
+        out.append(cb)
+    return out
+
+
+def _assignable_lr(optimizer):
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+    return not isinstance(getattr(inner, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule)

@@ -51,10 +51,11 @@ import keras
 from keras import ops
 
 from zoo import losses as losses_lib
+from zoo.callbacks import adapt_callbacks
 from zoo import penalties as penalties_lib
 from zoo.distribute import replica_average, replica_mean
 from zoo.errors import ConfigError, DataError
-from zoo.sampling import Sampler
+from zoo.sampling import Sampler, check_seed
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
@@ -142,9 +143,7 @@ class GAN(Sampler, keras.Model):
         self.adversarial_loss = losses_lib.get_loss(loss)
         self._check_loss_inputs()
         self.latent_distribution = latent_distribution
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ConfigError(f"seed must be None or an integer; got {seed!r}.")
-        self.seed = None if seed is None else int(seed)
+        self.seed = check_seed(seed, ConfigError)
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self._set_tricks(d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
                          historical_averaging, unrolled_steps, pack)
@@ -276,11 +275,6 @@ class GAN(Sampler, keras.Model):
         self.ema_updates.assign(0)
 
     @property
-    def sample_shape(self):
-        """Shape of one generated sample (an image ``(H, W, C)`` or a vector ``(d,)``)."""
-        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
-
-    @property
     def image_shape(self):
         return self.sample_shape
 
@@ -291,6 +285,25 @@ class GAN(Sampler, keras.Model):
             raise ConfigError(
                 "The generator must output NHWC images or flat vectors; its output shape is "
                 f"{(None, *g_out)}."
+            )
+        g_act = output_activation(self.generator)
+        if len(g_out) == 3 and g_act == "sigmoid":
+            raise ConfigError(
+                "The generator ends in a sigmoid, so its images lie in [0, 1], but the zoo's images (and the "
+                "data it feeds D) lie in [-1, 1]: end the generator in tanh instead."
+            )
+        if len(g_out) == 3 and g_act in _UNBOUNDED:
+            raise ConfigError(
+                f"The generator's output layer has a {g_act!r} activation, so its images are unbounded, but "
+                "the zoo's images lie in [-1, 1]: end the generator in tanh (e.g. keras.layers.Activation("
+                "'tanh', name='images'))."
+            )
+        d_act = output_activation(self.discriminator)
+        if self.adversarial_loss.inputs == "logits" and d_act in ("sigmoid", "softmax"):
+            raise ConfigError(
+                f"The discriminator ends in a {d_act}, but loss {self.adversarial_loss.name!r} is defined on raw "
+                "scores (logits): remove the final activation (e.g. Dense(1) with no activation); the "
+                "cross-entropy losses apply the sigmoid themselves, stably."
             )
         want = g_out[:-1] + (g_out[-1] * self.pack,)
         d_in = tuple(self.discriminator.inputs[0].shape[1:])
@@ -627,6 +640,8 @@ class GAN(Sampler, keras.Model):
             raise ConfigError("Call compile() before fit().")
         self.check_training_data(x, y)
         self._check_replica_batches(x, kwargs.get("batch_size"))
+        adversarial = set(self.d_loss_names + self.g_loss_names + ("loss",))
+        kwargs["callbacks"] = adapt_callbacks(self, kwargs.get("callbacks"), adversarial)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
         return super().fit(x, y, *args, **kwargs)
@@ -706,23 +721,33 @@ class GAN(Sampler, keras.Model):
                     f"The dataset yields {spec.dtype.name} images; the GAN trains on "
                     "floats in [-1, 1]. Scale them with x / 127.5 - 1 (recipes.load_dataset does)."
                 )
-            return
-        if x is None:
-            raise DataError("fit() needs training images: pass x=dataset or an array.")
-        if isinstance(x, (tuple, list)):
-            x = x[0]
-        arr = np.asarray(x) if not tf.is_tensor(x) else x.numpy()
-        if arr.ndim != len(want) + 1:
-            kind = "NHWC images (rank 4)" if len(want) == 3 else f"samples of shape {want}"
-            raise DataError(f"fit() expects {kind}; got an array of shape {arr.shape}.")
-        if tuple(arr.shape[1:]) != want:
-            raise DataError(f"The images have shape {tuple(arr.shape[1:])}. {fix}")
-        if not np.issubdtype(arr.dtype, np.floating):
-            raise DataError(
-                f"The images are {arr.dtype}; the GAN trains on floats in [-1, 1]. "
-                "Scale them with x / 127.5 - 1."
-            )
-        _check_pixels(arr, "x", images=len(want) == 3)
+            first = next(iter(x.take(1)), None)  # its values, checked as strictly as an array's
+            if first is None:
+                raise DataError("The dataset is empty: there is nothing to train on.")
+            arr = (first[0] if isinstance(first, (tuple, list)) else first).numpy()
+            name = "The dataset's first batch"
+        else:
+            if x is None:
+                raise DataError("fit() needs training images: pass x=dataset or an array.")
+            if isinstance(x, (tuple, list)):
+                x = x[0]
+            arr = _as_array(x)
+            if arr.ndim != len(want) + 1:
+                kind = "NHWC images (rank 4)" if len(want) == 3 else f"samples of shape {want}"
+                raise DataError(f"fit() expects {kind}; got an array of shape {arr.shape}.")
+            if len(arr) == 0:
+                raise DataError("fit() got an empty array of images: there is nothing to train on.")
+            if tuple(arr.shape[1:]) != want:
+                raise DataError(f"The images have shape {tuple(arr.shape[1:])}. {fix}")
+            if not np.issubdtype(arr.dtype, np.floating):
+                raise DataError(
+                    f"The images are {arr.dtype}; the GAN trains on floats in [-1, 1]. "
+                    "Scale them with x / 127.5 - 1."
+                )
+            name = "x"
+        _check_pixels(arr, name, images=len(want) == 3)
+        if len(want) == 3:
+            _check_signed_range(arr, name)
 
     # ------------------------------------------------------------------ config
 
@@ -767,12 +792,51 @@ class GAN(Sampler, keras.Model):
 def check_number(name, value, low=0.0, high=None, integer=False):
     """``value`` as a float (or int) in [low, high); otherwise a ``ConfigError`` that gives the range."""
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    # NaN fails no comparison below: every value must be finite as the float32 the graph uses.
+    ok = ok and is_finite_float32(value)
     if integer:
         ok = ok and float(value).is_integer()
     if not ok or value < low or (high is not None and value >= high):
         span = f"in [{low}, {high})" if high is not None else f">= {low}"
-        raise ConfigError(f"{name} must be a{'n integer' if integer else ' number'} {span}; got {value!r}.")
+        finite = "" if integer else " (NaN and Inf are not)"
+        raise ConfigError(f"{name} must be {'an integer' if integer else 'a number'} {span}{finite}; got {value!r}.")
     return int(value) if integer else float(value)
+
+
+_UNBOUNDED = ("linear", "relu", "elu", "selu", "leaky_relu", "softplus", "gelu", "silu", "swish", "exponential",
+              "relu6", "mish")
+
+
+def output_activation(model, depth=3):
+    """The name of the activation the model's (first) output passes through last, or ``None`` when that
+    cannot be read off a layer (a Lambda, a custom layer, a subclassed model)."""
+    tensor = model.outputs[0] if getattr(model, "outputs", None) else None
+    for _ in range(16):  # back through layers that only move values around
+        history = getattr(tensor, "_keras_history", None)
+        op = getattr(history, "operation", None)
+        if not isinstance(op, _SHAPE_ONLY) or len(op._inbound_nodes) <= history.node_index:
+            break
+        inputs = op._inbound_nodes[history.node_index].input_tensors
+        if len(inputs) != 1:
+            break
+        tensor = inputs[0]
+    if isinstance(op, keras.Model) and depth > 0:  # a nested functional model (StyleGAN's synthesis)
+        return output_activation(op, depth - 1)
+    activation = getattr(op, "activation", None)
+    return getattr(activation, "__name__", None) if callable(activation) else None
+
+
+_SHAPE_ONLY = (keras.layers.Reshape, keras.layers.Flatten, keras.layers.Permute, keras.layers.Identity,
+               keras.layers.Dropout)
+
+
+def is_finite_float32(value):
+    """Whether the real number ``value`` is finite once cast to float32 (NaN, Inf and |x| > 3.4e38 are not)."""
+    try:
+        with np.errstate(over="ignore"):
+            return bool(np.isfinite(np.float32(float(value))))
+    except (OverflowError, TypeError, ValueError):
+        return False
 
 
 def logs_for_strategy(logs):
@@ -927,6 +991,28 @@ class _RunningAverage:
         for t, a in zip(self.targets, self.variables):
             a.assign(a + (ops.cast(t, "float32") - a) / n)
         self.count.assign(n)
+
+
+def _as_array(x):
+    """``x`` (array-like or tensor) as a NumPy array; complex values are refused, not silently truncated."""
+    arr = x.numpy() if tf.is_tensor(x) else np.asarray(x)
+    if np.iscomplexobj(arr):
+        raise DataError("The images are complex numbers; the GAN trains on real floats in [-1, 1].")
+    if arr.dtype == object:
+        raise DataError("The images are Python objects (a ragged or mixed array); pass one float array "
+                        "of shape (n, height, width, channels).")
+    return arr
+
+
+def _check_signed_range(arr, name):
+    """Refuses images that never go below 0 but do go above it: [0, 1] data (the most common mistake)."""
+    lo, hi = float(np.min(arr)), float(np.max(arr))
+    if lo >= 0.0 and 0.0 < hi <= 1.0 + 1e-3:
+        raise DataError(
+            f"{name} has pixel values in [{lo:.3g}, {hi:.3g}]: these look like images scaled to [0, 1], but "
+            "the GAN trains on [-1, 1] (its generator ends in tanh). Scale them with 2 * x - 1 "
+            "(recipes.load_dataset does it for you)."
+        )
 
 
 def _check_pixels(arr, name, images=True):

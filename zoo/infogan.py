@@ -45,7 +45,7 @@ from keras import ops
 
 from zoo.cgan import _by_name
 from zoo.errors import ConfigError
-from zoo.gan import GAN, _forward
+from zoo.gan import GAN, _forward, check_number
 from zoo.networks.dcgan import check_image_shape
 from zoo.networks.infogan import infogan_discriminator, infogan_generator
 from zoo.sampling import CODES
@@ -66,10 +66,6 @@ def info_loss(codes, q_categorical, q_continuous, categorical_weight=1.0, contin
     return categorical_weight * ce + continuous_weight * nll
 
 
-def _weight(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"{name} must be a number >= 0; got {value!r}.")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -104,8 +100,8 @@ class InfoGAN(GAN):
                  d_norm="batch", q_units=128, fc_units=None, categorical_weight=1.0, continuous_weight=1.0,
                  **kwargs):
         image_shape = check_image_shape(image_shape)
-        self.categorical_weight = _weight("categorical_weight", categorical_weight)
-        self.continuous_weight = _weight("continuous_weight", continuous_weight)
+        self.categorical_weight = check_number("categorical_weight", categorical_weight)
+        self.continuous_weight = check_number("continuous_weight", continuous_weight)
         self.categorical, self.continuous = categorical, continuous
         self.width, self.d_norm, self.q_units, self.fc_units = width, d_norm, q_units, fc_units
         super().__init__(

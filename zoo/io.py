@@ -28,6 +28,63 @@ def ensure_writable_dir(directory):
     os.remove(probe)
 
 
+class DirectoryInUse(DataError):
+    """Another live process holds the directory's lock."""
+
+
+class DirectoryLock:
+    """An exclusive lock on a directory, held by this process until ``release()`` or its exit.
+
+    The lock is ``flock`` on ``<directory>/.lock`` (which records the holder's PID): the kernel drops
+    it when the holder dies, however it dies, so a killed run never leaves a stale lock behind.
+    ``acquire()`` raises ``DirectoryInUse`` naming the process that holds it.
+
+    Example:
+        >>> lock = DirectoryLock("runs/dcgan_mnist").acquire()
+        >>> ...  # train, write artifacts
+        >>> lock.release()
+    """
+
+    def __init__(self, directory):
+        self.path = os.path.join(os.fspath(directory), ".lock")
+        self._file = None
+
+    def acquire(self):
+        import fcntl
+
+        f = open(self.path, "a+")
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise DirectoryInUse(
+                f"{os.path.dirname(self.path)!r} is in use by {holder}: wait for it to finish or stop it, "
+                "or choose another directory."
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()} ({' '.join(_command_line())})")
+        f.flush()
+        self._file = f
+        return self
+
+    def release(self):
+        if self._file is not None:
+            self._file.close()  # closing the descriptor drops the flock
+            self._file = None
+
+
+def _command_line():
+    try:
+        with open(f"/proc/{os.getpid()}/cmdline", "rb") as f:
+            args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        return [os.path.basename(args[0])] + args[1:4] if args else []
+    except OSError:
+        return []
+
+
 def sha256_file(path):
     """The hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()

@@ -220,6 +220,30 @@ def load_generator_file(path, expected_sha256=None):
     return load_keras_file(path, expected_sha256)
 
 
+# Largest JSON member of a .keras archive read before anything in it is trusted (a zoo generator's config
+# is a few hundred KB; a hostile archive could hold gigabytes that compress to nothing).
+MAX_ARCHIVE_JSON_BYTES = 32 * 2**20
+
+
+def check_keras_archive(path):
+    """Refuses a ``.keras`` file that is not a zip archive or whose JSON members are implausibly large."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ZooError(f"Could not load {path}: it is not a valid .keras file (not a zip archive: {e}). Save "
+                       "models with model.save('....keras'), or restore the file if it was damaged.") from None
+    for member in members:
+        if member.filename.endswith(".json") and member.file_size > MAX_ARCHIVE_JSON_BYTES:
+            raise ZooError(
+                f"Refusing to load {path}: its {member.filename} unpacks to {member.file_size / 2**20:.0f} MiB "
+                f"(the limit is {MAX_ARCHIVE_JSON_BYTES // 2**20} MiB; a model's config is far smaller), so the "
+                "file is damaged or hostile."
+            )
+
+
 def load_keras_file(path, expected_sha256=None):
     """Any zoo ``.keras`` file: sha256 checked (when given) *before* opening, then safe mode."""
     path = os.fspath(path)
@@ -232,6 +256,7 @@ def load_keras_file(path, expected_sha256=None):
                 f"{path} has sha256 {got}, but the zoo expects {expected_sha256}: the file is "
                 "corrupt or was modified. Restore it (git checkout / reinstall) before loading."
             )
+    check_keras_archive(path)
     import zoo  # noqa: F401  (registers the zoo's classes and layers)
     import layers  # noqa: F401
 

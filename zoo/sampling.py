@@ -15,6 +15,8 @@ per-layer noise) gets N(0, 1) noise drawn from the seed for every such input
 that ``generate(..., noise=)`` does not give (``noise="zero"`` for none).
 """
 
+import os
+
 import numpy as np
 from keras import ops
 
@@ -112,6 +114,11 @@ class Sampler:
         return int(self._z_input().shape[-1])
 
     @property
+    def sample_shape(self):
+        """Shape of one generated sample (an image ``(H, W, C)`` or a vector ``(d,)``)."""
+        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
+
+    @property
     def conditional(self):
         """Whether the generator takes class ``labels`` besides ``z``."""
         return LABELS in self._input_names()
@@ -143,14 +150,15 @@ class Sampler:
     def noise(self, n, seed=None):
         """N(0, 1) values ``{name: (n, *shape) float32}`` for every noise input, reproducible for a fixed
         ``seed`` (a stream apart from the latents' and the codes')."""
-        rng = np.random.default_rng(None if seed is None else [int(seed), 2])
+        seed = check_seed(seed)
+        rng = np.random.default_rng(None if seed is None else [seed, 2])
         return {name: rng.standard_normal((int(n), *shape), dtype=np.float32) for name, shape in self.noise_inputs}
 
     def latents(self, n, seed=None):
         """``n`` latent vectors as a NumPy array, reproducible for a fixed ``seed``."""
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise DataError(f"n must be a positive integer number of samples; got {n!r}.")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         shape = (int(n), self.latent_dim)
         if self.latent_distribution == "uniform":
             return rng.uniform(-1.0, 1.0, size=shape).astype("float32")
@@ -181,7 +189,10 @@ class Sampler:
         is reproducible too); ``"zero"`` feeds zeros; a dict ``{name: array}`` gives some or
         all of them (``(n, *shape)``, or ``shape`` for every sample), the rest drawn.
         """
+        if n is not None:
+            check_sample_count(n, batch_size, 4 * (int(np.prod(self.sample_shape)) + self.latent_dim))
         z = self._check_latents(n, z, seed)
+        check_sample_count(len(z), batch_size, 4 * int(np.prod(self.sample_shape)))
         labels = self._check_labels(labels, len(z))
         codes = self._check_codes(codes, categorical, continuous, len(z), seed)
         noise = self._check_noise(noise, len(z), seed)
@@ -263,7 +274,8 @@ class Sampler:
     def _random_codes(self, n, seed):
         """``n`` random codes: a uniform one-hot categorical code and U(-1, 1) continuous codes."""
         cat, cont = self._require_split("drawing random codes")
-        rng = np.random.default_rng(None if seed is None else [int(seed), 1])  # a stream apart from z's
+        seed = check_seed(seed)
+        rng = np.random.default_rng(None if seed is None else [seed, 1])  # a stream apart from z's
         out = np.zeros((n, cat + cont), np.float32)
         out[np.arange(n), rng.integers(0, cat, n)] = 1.0
         out[:, cat:] = rng.uniform(-1.0, 1.0, (n, cont))
@@ -282,15 +294,10 @@ class Sampler:
             if categorical is not None or continuous is not None:
                 raise DataError("Give either codes= (the full array) or categorical=/continuous=, not both.")
             width = self._code_width()
-            try:
-                arr = np.asarray(codes, dtype=np.float32)
-            except (TypeError, ValueError):
-                raise DataError(f"codes must be a numeric array of shape ({n}, {width}).") from None
+            arr = float32_array(codes, "codes", f"({n}, {width})")
             if arr.shape != (n, width):
                 raise DataError(f"codes must have shape ({n}, {width}) (one row per sample: one-hot "
                                 f"categorical code, then continuous codes); got {arr.shape}.")
-            if not np.all(np.isfinite(arr)):
-                raise DataError("codes must be finite numbers (no NaN or Inf).")
             split = self.code_split
             if split is not None:
                 onehot = arr[:, :split[0]]
@@ -316,17 +323,12 @@ class Sampler:
             out[:, :cat] = 0.0
             out[np.arange(n), arr] = 1.0
         if continuous is not None:
-            try:
-                arr = np.asarray(continuous, dtype=np.float32)
-            except (TypeError, ValueError):
-                raise DataError(f"continuous must be numbers: shape ({cont},) or ({n}, {cont}).") from None
+            arr = float32_array(continuous, "continuous", f"({cont},) or ({n}, {cont})")
             if arr.shape == (cont,):
                 arr = np.tile(arr, (n, 1))
             if arr.shape != (n, cont):
                 raise DataError(f"continuous must have shape ({cont},) (the same for every sample) or "
                                 f"({n}, {cont}); got {arr.shape}.")
-            if not np.all(np.isfinite(arr)):
-                raise DataError("continuous must be finite numbers (no NaN or Inf).")
             out[:, cat:] = arr
         return out
 
@@ -352,18 +354,12 @@ class Sampler:
         out = self.noise(n, seed)  # drawn in full, so a given entry leaves the others' values unchanged
         for name, value in noise.items():
             shape = specs[name]
-            try:
-                arr = np.asarray(value, dtype=np.float32)
-            except (TypeError, ValueError):
-                raise DataError(f"noise[{name!r}] must be a float array of shape ({n}, {', '.join(map(str, shape))})."
-                                ) from None
+            arr = float32_array(value, f"noise[{name!r}]", str((n, *shape)))
             if arr.shape == shape:
                 arr = np.broadcast_to(arr, (n, *shape))
             if arr.shape != (n, *shape):
                 raise DataError(f"noise[{name!r}] must have shape {(n, *shape)} (or {shape} for every sample); "
                                 f"got {arr.shape}.")
-            if not np.all(np.isfinite(arr)):
-                raise DataError(f"noise[{name!r}] must be finite numbers (no NaN or Inf).")
             out[name] = arr
         return out
 
@@ -372,12 +368,12 @@ class Sampler:
             raise DataError("generate() takes exactly one of n (a number of samples) or z (latents).")
         if z is None:
             return self.latents(n, seed)
-        z = np.asarray(z)
+        z = float32_array(z, "z", f"(n, {self.latent_dim})")
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise DataError(f"z must have shape (n, {self.latent_dim}); got {z.shape}.")
-        if not np.issubdtype(z.dtype, np.number) or not np.all(np.isfinite(z)):
-            raise DataError("z must be finite numbers (no NaN or Inf).")
-        return z.astype("float32")
+        if len(z) == 0:
+            raise DataError(f"z holds no latents (shape {z.shape}): give at least one row.")
+        return z
 
     def _check_labels(self, labels, n):
         """``labels`` as an int32 array of length ``n`` (or ``None`` for an unconditional generator)."""
@@ -419,6 +415,63 @@ class Sampler:
                 f"{_preview(arr[bad])}." if k else f"labels must be non-negative; got {_preview(arr[bad])}."
             )
         return arr.astype(np.int32)
+
+
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed, error=DataError):
+    """``seed`` as an int in [0, 2**32 - 1] (or ``None``); anything else raises ``error`` saying so."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise error(f"seed must be None or an integer in [0, {MAX_SEED}]; got {seed!r}.")
+    return int(seed)
+
+
+def float32_array(value, what, expected):
+    """``value`` as a float32 NumPy array, or a ``DataError`` naming ``what`` and the ``expected`` shape.
+
+    Refuses what would otherwise pass silently wrong: complex numbers (the imaginary part would be
+    dropped), non-numeric objects, and values that are not finite once cast to float32 (NaN, Inf, and
+    magnitudes above 3.4e38 that the cast turns into Inf).
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = np.asarray(value, dtype=object)
+    if np.iscomplexobj(arr):
+        raise DataError(f"{what} must be real numbers; got complex values (their imaginary part would be lost).")
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise DataError(f"{what} must be a numeric array of shape {expected}; got {arr.dtype} values.")
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = arr.astype(np.float32)
+    if not np.all(np.isfinite(arr)):
+        raise DataError(f"{what} must be finite numbers (no NaN or Inf), within float32's range (|x| < 3.4e38).")
+    return arr
+
+
+def check_sample_count(n, batch_size, bytes_per_sample):
+    """Refuses ``n`` / ``batch_size`` that are not positive integers, or outputs larger than this machine's memory."""
+    for name, value in (("n", n), ("batch_size", batch_size)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            what = "number of samples" if name == "n" else "number of samples per generator call"
+            raise DataError(f"{name} must be a positive integer {what}; got {value!r}.")
+    need = int(n) * int(bytes_per_sample)
+    have = _physical_memory()
+    if have and need > have // 2:
+        raise DataError(
+            f"{int(n):,} samples need {need / 2**30:.1f} GiB as float32, more than half of this machine's "
+            f"{have / 2**30:.1f} GiB: generate them in chunks (a loop over generate(n=..., seed=...) with "
+            "different seeds) and write each chunk out."
+        )
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _preview(arr, limit=5):

@@ -165,7 +165,7 @@ def test_a_kill_while_the_backup_is_written_does_not_break_the_restart(tmp_path,
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         calls.append(str(filepath))
-        if len(calls) == 3:  # 1: backup after epoch 0, 2: checkpoint after epoch 0, 3: backup after epoch 1
+        if len(calls) == 4:  # checkpoint, then backup, after epoch 0; the same after epoch 1 (killed in its backup)
             with open(filepath, "wb") as f:
                 f.write(b"\x89HDF\r\n\x1a\n" + b"\x00" * 64)
             raise _Killed()
@@ -175,6 +175,6 @@ def test_a_kill_while_the_backup_is_written_does_not_break_the_restart(tmp_path,
         patch.setattr(keras.Model, "save_weights", save_weights)
         with pytest.raises(_Killed):
             run(config, workdir, verbose=0)
-    assert "backup" in calls[0] and "checkpoints" in calls[1], calls
+    assert "checkpoints" in calls[0] and "backup" in calls[1] and "backup" in calls[3], calls
     summary = run(config, workdir, verbose=0)  # the same command again
     assert summary["steps_this_run"] == 2 * 4, "resumed from the complete backup of epoch 0"

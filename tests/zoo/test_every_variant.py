@@ -26,6 +26,8 @@ TINY = {
     "began": dict(image_shape=(8, 8, 1), latent_dim=4, hidden=8, width=4),
     "pix2pix": dict(image_shape=(16, 16, 1), width=4, d_layers=1),
     "cyclegan": dict(image_shape=(16, 16, 1), width=4, blocks=1, d_layers=1),
+    "study": dict(image_shape=(8, 8, 1), latent_dim=4),
+    "study_began": dict(image_shape=(8, 8, 1), latent_dim=4),
 }
 
 

@@ -113,7 +113,9 @@ def test_generate_with_a_seed_is_reproducible_noise_included(trained):
     assert min(scales) > 1e-3, f"training gives the noise an effect (scales {scales})"
     a = gan.generate(4, seed=0)
     np.testing.assert_array_equal(gan.generate(4, seed=0), a)
-    np.testing.assert_array_equal(gan.generate(4, seed=0, batch_size=3), a)  # noise drawn in full, then batched
+    # Noise is drawn in full, then batched: the same inputs. Kernels may round differently at another batch
+    # size (seen: 2.6e-6 with AVX2 kernels), so equal up to float32 rounding through the network.
+    np.testing.assert_allclose(gan.generate(4, seed=0, batch_size=3), a, rtol=0, atol=1e-5)
     assert np.abs(gan.generate(4, seed=1) - a).max() > 1e-2
     z = gan.latents(4, seed=0)
     np.testing.assert_array_equal(gan.generate(z=z, seed=0), a)

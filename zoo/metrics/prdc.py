@@ -12,6 +12,12 @@ own set (k = 3 by default, as in both papers).
 * coverage: share of real samples whose ball contains at least one generated
   sample (robust to outliers in the generated set).
 
+Ball membership follows each metric's reference code: precision and recall count a
+point on the boundary as inside (``distance <= radius``, Kynkaanniemi et al.'s
+implementation); density and coverage do not (``distance < radius``, Naeem et al.'s
+``prdc``). The difference shows only for duplicated or memorised samples: for two
+identical sets density is 1.0 here, as in ``prdc``.
+
 Distances are computed in row blocks, so memory stays O(block * n).
 """
 
@@ -61,16 +67,20 @@ def prdc(real_features, fake_features, k=3):
     """``dict`` with precision, recall, f1, density and coverage."""
     real, fake = _check(real_features, fake_features, k)
     real_radii, fake_radii = knn_radii(real, k), knn_radii(fake, k)
-    inside_real = np.zeros(len(fake))  # number of real balls holding each fake
+    inside_real = np.zeros(len(fake))  # number of real balls strictly holding each fake
+    in_precision_ball = np.zeros(len(fake), dtype=bool)  # some real ball holds the fake (boundary included)
     covered = np.zeros(len(real), dtype=bool)  # real ball holds at least one fake
     recalled = np.zeros(len(real), dtype=bool)  # real point inside some fake ball
     for start, d in _distance_blocks(real, fake):  # d: real rows x fake columns
         r = real_radii[start : start + len(d)]
-        within = d <= r[:, None]
-        inside_real += within.sum(axis=0)
-        covered[start : start + len(d)] = within.any(axis=1)
+        r = r[:, None]
+        in_ball = d <= r  # precision (Kynkaanniemi et al.)
+        strictly = d < r  # density and coverage (Naeem et al.)
+        in_precision_ball |= in_ball.any(axis=0)
+        inside_real += strictly.sum(axis=0)
+        covered[start : start + len(d)] = strictly.any(axis=1)
         recalled[start : start + len(d)] = (d <= fake_radii[None]).any(axis=1)
-    precision = float((inside_real > 0).mean())
+    precision = float(in_precision_ball.mean())
     recall = float(recalled.mean())
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
     return {"precision": precision, "recall": recall, "f1": float(f1),
