@@ -236,6 +236,9 @@ def adapt_callbacks(gan, callbacks, logged):
     would pick the direction of an adversarial loss (``logged``) by itself is refused with what to do."""
     from zoo.errors import ConfigError
 
+    if isinstance(callbacks, keras.callbacks.CallbackList):  # adapted in place (ProGAN passes one)
+        callbacks.callbacks = adapt_callbacks(gan, callbacks.callbacks, logged)
+        return callbacks
     out = []
     for cb in callbacks or []:
         monitor = getattr(cb, "monitor", None)

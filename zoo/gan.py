@@ -638,13 +638,14 @@ class GAN(Sampler, keras.Model):
         """
         if self.d_optimizer is None:
             raise ConfigError("Call compile() before fit().")
+        bound = inspect.signature(keras.Model.fit).bind(self, x, y, *args, **kwargs)  # callbacks may be positional
         self.check_training_data(x, y)
-        self._check_replica_batches(x, kwargs.get("batch_size"))
+        self._check_replica_batches(x, bound.arguments.get("batch_size"))
         adversarial = set(self.d_loss_names + self.g_loss_names + ("loss",))
-        kwargs["callbacks"] = adapt_callbacks(self, kwargs.get("callbacks"), adversarial)
+        bound.arguments["callbacks"] = adapt_callbacks(self, bound.arguments.get("callbacks"), adversarial)
         if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
-        return super().fit(x, y, *args, **kwargs)
+            bound.arguments.setdefault("shuffle", False)  # a dataset shuffles itself
+        return super().fit(*bound.args[1:], **bound.kwargs)
 
     # The latent RNG is saved with the weights (save_weights, .keras, BackupAndRestore), so a
     # resumed run continues the random stream instead of redrawing the first steps' latents.

@@ -138,7 +138,7 @@ def test_two_workers_on_loopback_train_together_and_only_the_chief_writes(tmp_pa
         assert (workdir / name).is_file(), name
     # The other worker wrote nothing but its own (now emptied) backup directory.
     chief_files = {"config.json", "summary.json", "losses.csv", "generator.keras", "gan.keras", "samples",
-                   "checkpoints", "tensorboard", "backup"}
+                   "checkpoints", "tensorboard", "backup", ".lock"}
     extra = set(os.listdir(workdir)) - chief_files
     assert extra <= {"backup_worker_1"}, extra
     leftovers = [f for root, _, files in os.walk(workdir / "backup_worker_1") for f in files]
