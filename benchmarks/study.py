@@ -37,7 +37,7 @@ if ROOT not in sys.path:
 
 from benchmarks._args import positive_int  # noqa: E402
 from benchmarks._machine import describe, machine_info  # noqa: E402
-from recipes.registry import STUDY_DATASETS, STUDY_LOSSES  # noqa: E402  (no TensorFlow)
+from recipes.cli import HeldStderr  # noqa: E402  (no TensorFlow)
 
 # The paper's Table 2 (best FID, mean ± std): {(loss, dataset): (mean, std)}.
 PAPER = {
@@ -76,7 +76,14 @@ def seeds(text):
     return list(dict.fromkeys(values))
 
 
+def _study_settings():
+    from recipes.registry import STUDY_DATASETS, STUDY_LOSSES
+
+    return STUDY_LOSSES, STUDY_DATASETS
+
+
 def parse_args(argv=None):
+    STUDY_LOSSES, STUDY_DATASETS = _study_settings()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--losses", default=",".join(STUDY_LOSSES), help=f"comma-separated: {', '.join(STUDY_LOSSES)}")
     p.add_argument("--datasets", default="fashion_mnist,mnist", help="comma-separated: fashion_mnist, mnist")
@@ -227,7 +234,7 @@ def table(results, args):
     for r in results:
         by_row.setdefault((r["loss"], r["dataset"]), []).append(r)
     for dataset in ("fashion_mnist", "mnist"):
-        for loss in STUDY_LOSSES:
+        for loss in LOSS_NAMES:
             mean, std = PAPER[(loss, dataset)]
             rows = sorted(by_row.get((loss, dataset), []), key=lambda r: (r["tag"] or "", r["seed"]))
             if not rows:
@@ -254,11 +261,14 @@ def table(results, args):
 
 
 def main(argv=None):
+    held = HeldStderr().start()  # TensorFlow's start-up lines: dropped when the arguments are bad
     try:
         args = parse_args(argv)
     except StudyError as e:
+        held.drop()
         print(f"error: {e}", file=sys.stderr)
         return 2
+    held.release()
     from recipes.train import RunError
     from zoo.errors import ZooError
     from zoo.io import write_atomic

@@ -6,6 +6,7 @@ Runs are tiny (28x28 DCGAN of width 4, batches of 8, a 32-image .npz).
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -465,7 +466,7 @@ def test_cli_input_errors_are_one_line_and_come_before_the_work(args, message, t
     proc = _cli(*(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert proc.returncode != 0
     lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
-    assert len(lines) == 1 and __import__("re").search(message, lines[0]), proc.stderr[-2000:]
+    assert len(lines) == 1 and re.search(message, lines[0]), proc.stderr[-2000:]
 
 
 def test_a_disk_too_full_for_the_artifacts_is_refused_before_training(digits, tmp_path, monkeypatch):
