@@ -51,6 +51,8 @@ import keras
 from keras import ops
 
 from zoo import losses as losses_lib
+from zoo.augment import augment as augment_images
+from zoo.augment import check_policy
 from zoo.callbacks import adapt_callbacks
 from zoo import penalties as penalties_lib
 from zoo.distribute import replica_average, replica_mean
@@ -85,6 +87,10 @@ class GAN(Sampler, keras.Model):
             (``sampling_generator``); ``generator`` stays the live one.
         ema_start: the first ``ema_start`` generator updates copy the weights
             instead of averaging them (the average then starts from trained weights).
+        augment: ``None`` or a DiffAugment policy (``"translation,cutout"``, with
+            ``"color"``): random differentiable transformations of every image D
+            sees in training, real and generated alike (``zoo.augment``); for small
+            data sets, where D would otherwise memorise the training images.
 
     Example:
         >>> gan = GAN(generator, discriminator, loss="non_saturating")
@@ -120,6 +126,7 @@ class GAN(Sampler, keras.Model):
         pack=1,
         ema_decay=None,
         ema_start=0,
+        augment=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -147,6 +154,7 @@ class GAN(Sampler, keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self._set_tricks(d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
                          historical_averaging, unrolled_steps, pack)
+        self.augment = ",".join(check_policy(augment)) or None
         self._check_networks()
         self._set_ema(ema_decay, ema_start)
         self.d_loss_names = tuple(self.d_loss_names) + tuple(self._extra_d_terms)
@@ -435,6 +443,13 @@ class GAN(Sampler, keras.Model):
         del condition
         return _forward(self.discriminator, self.pack_samples(samples), update_state, weights)
 
+    def augmented(self, samples):
+        """``samples`` as D sees them in a training step: with the ``augment`` policy applied (DiffAugment,
+        fresh random transformations per call), else unchanged."""
+        if not self.augment:
+            return samples
+        return augment_images(samples, self.augment, self.step_seed())
+
     def adversarial_logits(self, outputs):
         """The real/fake logits within what ``discriminate`` returns.
 
@@ -535,6 +550,7 @@ class GAN(Sampler, keras.Model):
         z = self.sample_latents(ops.shape(real)[0])
         fake = _forward(self.generator, self.generator_inputs(z, condition), update_state=False)
         fake = ops.stop_gradient(fake)
+        real, fake = self.augmented(real), self.augmented(fake)  # what D sees, penalties included
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_logits = self.discriminate(real, condition)
@@ -563,8 +579,8 @@ class GAN(Sampler, keras.Model):
         with tf.GradientTape() as tape:
             critic = self.discriminator_for_g(real, condition)
             fake = self.generator(self.generator_inputs(z, condition), training=True)
-            fake_logits = critic(fake)
-            real_logits = critic(real) if self.adversarial_loss.g_uses_real else None
+            fake_logits = critic(self.augmented(fake))  # G learns through the (differentiable) augmentation
+            real_logits = critic(self.augmented(real)) if self.adversarial_loss.g_uses_real else None
             terms = self.g_loss_terms(real, fake, condition, real_logits, fake_logits)
             total = self._total(terms, self.g_loss_names, "g_loss_terms")
             scaled = self.g_optimizer.scale_loss(_per_replica(total))
@@ -780,6 +796,7 @@ class GAN(Sampler, keras.Model):
             "pack": self.pack,
             "ema_decay": self.ema_decay,
             "ema_start": self.ema_start,
+            "augment": self.augment,
         }
 
     @classmethod

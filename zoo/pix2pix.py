@@ -180,6 +180,7 @@ _REFUSED = {
     "feature_matching": "the feature model would take only the images, not the pair",
     "unrolled_steps": "unrolled D steps are not tested with translators",
     "pack": "PacGAN would mix several pairs in one D input",
+    "augment": "the pair's two images would need the same transformation",
 }
 
 
@@ -188,7 +189,7 @@ def refuse_tricks(model, allowed=()):
     values = {"penalty": model.penalty, "feature_matching": model.feature_matching,
               "unrolled_steps": model.unrolled_steps, "pack": model.pack - 1,
               "clip_value": model.clip_value, "label_smoothing": model.label_smoothing,
-              "historical_averaging": model.historical_averaging}
+              "historical_averaging": model.historical_averaging, "augment": model.augment}
     for key, value in values.items():
         if value and key not in allowed:
             why = _REFUSED.get(key, f"{type(model).__name__} has its own D and G steps that do not apply it")
