@@ -269,6 +269,11 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     held.release()
+    # Import everything a job needs now: a campaign runs for hours, and modules imported lazily later would
+    # come from whatever code is on disk by then (a mix of versions).
+    import recipes.evaluate  # noqa: F401
+    import recipes.train  # noqa: F401
+    import zoo.metrics.inception  # noqa: F401
     from recipes.train import RunError
     from zoo.errors import ZooError
     from zoo.io import write_atomic
