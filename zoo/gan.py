@@ -655,6 +655,11 @@ class GAN(Sampler, keras.Model):
         if self.d_optimizer is None:
             raise ConfigError("Call compile() before fit().")
         bound = inspect.signature(keras.Model.fit).bind(self, x, y, *args, **kwargs)  # callbacks may be positional
+        for name, low in (("batch_size", 1), ("epochs", 1), ("steps_per_epoch", 1), ("initial_epoch", 0)):
+            value = bound.arguments.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                                      or value < low):
+                raise ConfigError(f"fit() {name} must be None or an integer >= {low}; got {value!r}.")
         self.check_training_data(x, y)
         self._check_replica_batches(x, bound.arguments.get("batch_size"))
         adversarial = set(self.d_loss_names + self.g_loss_names + ("loss",))

@@ -411,6 +411,10 @@ def test_a_folder_whose_first_image_is_corrupt_is_one_clear_error(tmp_path):
     (lambda g: g.generate(z=np.zeros((0, 4))), r"z holds no latents"),
     (lambda g: g.generate(z=[["a"] * 4]), r"z must be a numeric array"),
     (lambda g: make_config("dcgan_mnist", {"seed": -3}), r"seed must be None or an integer in"),
+    (lambda g: g.fit(_images(), batch_size=0, verbose=0), r"fit\(\) batch_size must be None or an integer >= 1"),
+    (lambda g: g.fit(_images(), batch_size=2.5, verbose=0), r"fit\(\) batch_size must be None or an integer"),
+    (lambda g: g.fit(_images(), epochs=-1, verbose=0), r"fit\(\) epochs must be None or an integer >= 1"),
+    (lambda g: g.fit(_images(), steps_per_epoch="2", verbose=0), r"fit\(\) steps_per_epoch must be"),
 ])
 def test_python_api_misuse_raises_the_zoos_errors(gan, call, message):
     with pytest.raises(ZooError, match=message):
