@@ -89,14 +89,16 @@ def _decode(x, image_shape, prefix, batch_norm=True):
     return x
 
 
-def _encode(x, batch_norm):
-    """Two 4x4 stride-2 convolutions (64, 128 filters; [BN] on the second), flattened."""
+def _encode(x, batch_norm, units, name):
+    """Two 4x4 stride-2 convolutions (64, 128 filters; [BN] on the second), flattened, then FC ``units``
+    (layer ``name``), [BN], lReLU: the trunk of D and of BEGAN's encoder."""
     init = keras.initializers.TruncatedNormal(0.0, 0.02)
     x = layers.Conv2D(FEATURES[0], 4, strides=2, padding="same", kernel_initializer=init, name="down0")(x)
     x = _lrelu("down0_lrelu")(x)
     x = layers.Conv2D(FEATURES[1], 4, strides=2, padding="same", kernel_initializer=init, name="down1")(x)
     x = _lrelu("down1_lrelu")(_maybe_bn(x, batch_norm, "down1_bn"))
-    return layers.Flatten(name="flatten")(x)
+    x = _dense(units, name)(layers.Flatten(name="flatten")(x))
+    return _lrelu(f"{name}_lrelu")(_maybe_bn(x, batch_norm, f"{name}_bn"))
 
 
 def study_generator(latent_dim=64, image_shape=(28, 28, 1), name="generator"):
@@ -115,10 +117,7 @@ def study_discriminator(image_shape=(28, 28, 1), batch_norm=True, name="discrimi
     """Images -> one raw logit per image, shape (batch, 1); ``batch_norm`` switches D's two BNs."""
     image_shape = check_study_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    x = _encode(images, batch_norm)
-    x = _dense(FC_UNITS, "fc")(x)
-    x = _lrelu("fc_lrelu")(_maybe_bn(x, batch_norm, "fc_bn"))
-    logits = _dense(1, "logit")(x)
+    logits = _dense(1, "logit")(_encode(images, batch_norm, FC_UNITS, "fc"))
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(images, logits, name=name)
 
@@ -127,9 +126,6 @@ def study_autoencoder(image_shape=(28, 28, 1), batch_norm=False, name="discrimin
     """BEGAN's discriminator: images -> their reconstruction in [-1, 1] (layer ``reconstruction``)."""
     image_shape = check_study_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    x = _encode(images, batch_norm)
-    x = _dense(CODE_UNITS, "code")(x)
-    x = _lrelu("code_lrelu")(_maybe_bn(x, batch_norm, "code_bn"))
-    x = _decode(x, image_shape, prefix="decoder_", batch_norm=batch_norm)
+    x = _decode(_encode(images, batch_norm, CODE_UNITS, "code"), image_shape, prefix="decoder_", batch_norm=batch_norm)
     out = layers.Activation("tanh", dtype="float32", name="reconstruction")(x)
     return keras.Model(images, out, name=name)
