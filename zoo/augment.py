@@ -72,31 +72,37 @@ def _color(x, seed):
     return (x - mean) * _per_image(x, seeds[2], 0.5, 1.5) + mean
 
 
+def _offsets(x, seed, ratio, low, high):
+    """Per image and per spatial axis, ``(size, span, offset)`` with ``span = round(ratio * size)`` and an
+    integer ``offset`` in ``[low(span, size), high(span, size)]``, shape (batch, 1)."""
+    batch, seeds = tf.shape(x)[0], tf.random.experimental.stateless_split(seed, 2)
+    out = []
+    for s, size in ((seeds[0], tf.shape(x)[1]), (seeds[1], tf.shape(x)[2])):
+        span = tf.cast(tf.cast(size, tf.float32) * ratio + 0.5, tf.int32)
+        offset = tf.random.stateless_uniform([batch, 1], seed=s, minval=low(span, size),
+                                             maxval=high(span, size) + 1, dtype=tf.int32)
+        out.append((size, span, offset))
+    return out
+
+
 def _translation(x, seed, ratio=0.125):
-    batch, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
-    seeds = tf.random.experimental.stateless_split(seed, 2)
-    shift = []
-    for s, size in ((seeds[0], h), (seeds[1], w)):
-        limit = tf.cast(tf.cast(size, tf.float32) * ratio + 0.5, tf.int32)
-        shift.append(tf.random.stateless_uniform([batch, 1], seed=s, minval=-limit, maxval=limit + 1, dtype=tf.int32))
-    rows = tf.range(h)[None, :] - shift[0]  # source row of each target row, per image
-    cols = tf.range(w)[None, :] - shift[1]
-    inside = (((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :])
-    x = tf.gather(x, tf.clip_by_value(rows, 0, h - 1), axis=1, batch_dims=1)
-    x = tf.gather(x, tf.clip_by_value(cols, 0, w - 1), axis=2, batch_dims=1)
-    return tf.where(inside[..., None], x, tf.cast(BACKGROUND, x.dtype))
+    sources, inside = [], []
+    for size, _, shift in _offsets(x, seed, ratio, lambda span, size: -span, lambda span, size: span):
+        source = tf.range(size)[None, :] - shift  # the source row (column) of each target one, per image
+        sources.append(tf.clip_by_value(source, 0, size - 1))
+        inside.append((source >= 0) & (source < size))
+    x = tf.gather(x, sources[0], axis=1, batch_dims=1)
+    x = tf.gather(x, sources[1], axis=2, batch_dims=1)
+    keep = inside[0][:, :, None] & inside[1][:, None, :]
+    return tf.where(keep[..., None], x, tf.cast(BACKGROUND, x.dtype))
 
 
 def _cutout(x, seed, ratio=0.5):
-    batch, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
-    seeds = tf.random.experimental.stateless_split(seed, 2)
     masks = []
-    for s, size in ((seeds[0], h), (seeds[1], w)):
-        half = tf.cast(tf.cast(size, tf.float32) * ratio + 0.5, tf.int32)
-        start = tf.random.stateless_uniform([batch, 1], seed=s, minval=0, maxval=size + (1 - half % 2),
-                                            dtype=tf.int32) - half // 2
+    for size, span, start in _offsets(x, seed, ratio, lambda span, size: -(span // 2),
+                                      lambda span, size: size - span % 2 - span // 2):
         index = tf.range(size)[None, :]
-        masks.append((index >= start) & (index < start + half))
+        masks.append((index >= start) & (index < start + span))
     cut = masks[0][:, :, None] & masks[1][:, None, :]
     return tf.where(cut[..., None], tf.cast(BACKGROUND, x.dtype), x)
 
