@@ -20,7 +20,8 @@ from zoo.image_pool import ImagePool
 from zoo.infogan import InfoGAN
 from zoo.metrics import SampleQuality
 from zoo.pix2pix import Pix2Pix
-from zoo.pretrained import describe, export, list_pretrained, load
+from zoo.pretrained import (PretrainedGenerator, describe, export, list_pretrained, load, save_preset,
+                            write_preset)
 from zoo.progan import ProGAN
 from zoo.registry import VARIANTS, build_variant
 from zoo.schedules import LinearDecay, linear_decay_optimizers
@@ -35,6 +36,6 @@ __all__ = [
     "GeneratorSnapshots",
     "LinearDecay", "linear_decay_optimizers",
     "metrics", "losses", "VARIANTS", "build_variant",
-    "list_pretrained", "describe", "load", "export",
+    "list_pretrained", "describe", "load", "export", "save_preset", "write_preset", "PretrainedGenerator",
     "ZooError", "ConfigError", "DataError", "DatasetUnavailableError",
 ]

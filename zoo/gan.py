@@ -57,6 +57,7 @@ from zoo.callbacks import adapt_callbacks
 from zoo import penalties as penalties_lib
 from zoo.distribute import replica_average, replica_mean
 from zoo.errors import ConfigError, DataError
+from zoo.pretrained import load_gan
 from zoo.sampling import Sampler, check_seed
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
@@ -810,6 +811,24 @@ class GAN(Sampler, keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """A trained model from a catalogue name (``zoo.list_pretrained()``) or a preset folder.
+
+        A preset that ships a discriminator gives this class (or the subclass it was saved from),
+        uncompiled, with its trained weights: ``compile`` it and ``fit`` to fine-tune. ``kwargs``
+        replace training options of its config (``ema_decay=0.999``, ``augment="translation"``), not
+        its architecture. A preset without a discriminator gives its ``zoo.PretrainedGenerator``
+        (a ``keras.Model`` to sample from). Files are checksum-verified and loaded in safe mode.
+
+        Example:
+            >>> gan = zoo.GAN.from_preset("study_ns_fashion_mnist")
+            >>> gan.compile()
+            >>> gan.fit(images, epochs=1)
+            >>> g = zoo.DCGAN.from_preset("dcgan_mnist")    # generator only: g.generate(16, seed=0)
+        """
+        return load_gan(cls, preset, **kwargs)
 
 
 def check_number(name, value, low=0.0, high=None, integer=False):

@@ -1,28 +1,52 @@
-"""The pretrained zoo: a catalogue of trained generators, loaded in one line.
+"""Pretrained models and presets: ``zoo.load``, ``GAN.from_preset``, ``zoo.save_preset``.
+
+A *preset* is a catalogue name (``zoo.list_pretrained()``) or a folder written by
+``zoo.save_preset(model, folder)`` or ``zoo.write_preset(name, folder)``:
+
+    preset.json          the entry: variant, data, image shape, the command and seed that made it,
+                         metrics with their protocol, and the sha256 of each file
+    generator.keras      the generator (the weight average of a GAN trained with ``ema_decay``)
+    discriminator.keras  optional; with it ``from_preset`` returns a GAN that ``fit`` fine-tunes
+    README.md            the model card (Markdown with a Hugging Face metadata header)
+    samples.png          64 samples (seed 0)
 
     >>> import zoo
-    >>> zoo.list_pretrained()
-    ['dcgan_mnist', ...]
-    >>> g = zoo.load("dcgan_mnist")
+    >>> g = zoo.load("dcgan_mnist")            # a keras.Model: g(z), g.predict(z), g.generate(16, seed=0)
     >>> g.generate(4, seed=0).shape
     (4, 28, 28, 1)
     >>> zoo.load("cgan_mnist").generate(8, labels=7, seed=0)   # eight 7s (conditional entries)
+    >>> gan = zoo.GAN.from_preset("study_ns_fashion_mnist")    # generator + discriminator
+    >>> gan.compile(); gan.fit(images, epochs=1)                # fine-tune
+    >>> zoo.save_preset(gan, "presets/mine", dataset="fashion_mnist")
+    >>> zoo.load("presets/mine")
 
-Every file is checked against the sha256 in ``CATALOGUE`` before it is opened,
-and ``.keras`` files are loaded with Keras safe mode (no Lambda layers or other
-deserialised Python code). Files live in ``zoo/weights/`` (small models, in the
-repo) or are fetched from an entry's ``url`` into ``$GANZOO_HOME/weights`` with
-``keras.utils.get_file``; an offline fetch fails with a message saying so.
+Every file is checked against its sha256 (the catalogue's, or the preset's
+``preset.json``) before it is opened, and ``.keras`` files are loaded with Keras
+safe mode (no Lambda layers or other deserialised Python code). Catalogue files
+live in ``zoo/weights/`` (in the repository) or are fetched from an entry's
+``url`` into ``$GANZOO_HOME/weights``; an offline fetch fails with a message
+saying so. Catalogue weights are stored as float16 where ``zoo.io.save_compact_keras``
+wrote them and always load as float32.
 """
 
 import dataclasses
+import json
 import os
+import shutil
+import tempfile
 
 import keras
 
+from zoo.catalogue import CATALOGUE, PretrainedEntry
 from zoo.errors import ConfigError, DatasetUnavailableError, ZooError, did_you_mean
-from zoo.io import sha256_file as sha256_of
+from zoo.images import save_grid
+from zoo.io import float32_copy, save_compact_keras, sha256_file as sha256_of, write_atomic
+from zoo.model_card import model_card
 from zoo.sampling import Sampler
+
+__all__ = ["CATALOGUE", "PretrainedEntry", "PretrainedGenerator", "ChecksumError", "list_pretrained",
+           "describe", "load", "export", "save_preset", "write_preset", "load_gan", "resolve_preset",
+           "load_keras_file", "load_generator_file"]
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 
@@ -31,183 +55,164 @@ class ChecksumError(ZooError):
     """A weights file whose sha256 is not the catalogue's: corrupt or tampered with."""
 
 
-@dataclasses.dataclass(frozen=True)
-class PretrainedEntry:
-    name: str
-    variant: str
-    dataset: str
-    image_shape: tuple
-    file: str
-    sha256: str
-    command: str
-    metrics: dict
-    latent_distribution: str = "normal"
-    url: str = None
-    notes: str = ""
 
+@keras.saving.register_keras_serializable(package="zoo")
+class PretrainedGenerator(Sampler, keras.Model):
+    """A trained generator as a Keras model, with the zoo's sampling helpers.
 
-CATALOGUE = {
-    "dcgan_mnist": PretrainedEntry(
-        name="dcgan_mnist", variant="dcgan", dataset="mnist_embedded (10,000 real MNIST digits)",
-        image_shape=(28, 28, 1), file="dcgan_mnist.generator.keras",
-        sha256="0d2cd4401e7cf7c5f074e5b8e3c43915ee17e51bd15d73a34b748e9b79381e65",
-        command="python -m recipes.train --recipe=dcgan_mnist --seed=0",
-        metrics={"fid_inception": 33.38, "kid_inception": 0.01858, "precision": 0.375, "recall": 0.638,
-                 "fcd_mnist_classifier": 34.76, "mnist_score": 6.09,
-                 "metrics_note": "2,000 samples (seed 0) vs the first 2,000 MNIST test digits; "
-                 "python benchmarks/quality.py --num=2000 (real MNIST train vs test at the same size: "
-                 "FID 9.54, MNIST score of real digits 9.53)",
-                 "confident_digit_fraction": 0.533},
-        notes="20 epochs, latent 100, width 64; 3 min 20 s on 2 CPU cores.",
-    ),
-    "dcgan_fashion_mnist": PretrainedEntry(
-        name="dcgan_fashion_mnist", variant="dcgan", dataset="fashion_mnist (60,000 train images)",
-        image_shape=(28, 28, 1), file="dcgan_fashion_mnist.generator.keras",
-        sha256="9eeffe657adc0b0e99e12e1646cacf431a6101aea7666e5bee2abd8fd61b59da",
-        command="python -m recipes.fetch fashion_mnist && python -m recipes.train "
-                "--recipe=dcgan_fashion_mnist --epochs=5 --seed=0",
-        metrics={"confident_class_fraction": 0.321, "class_histogram_kl_to_uniform": 0.0114,
-                 "confident_class_fraction_note": "share of 10,000 samples an 87.9%-accurate "
-                 "Fashion-MNIST CNN classifies with p > 0.9 (real test images: 0.651); all 10 classes "
-                 "produced",
-                 "fid_inception": 45.60, "kid_inception": 0.02512, "precision": 0.449, "recall": 0.393,
-                 "metrics_note": "2,000 samples (seed 0) vs the first 2,000 Fashion-MNIST test images; "
-                 "python benchmarks/quality.py --num=2000"},
-        notes="5 epochs (4,685 steps), latent 100, width 64; 5 min 11 s on 2 CPU cores.",
-    ),
-    # WGAN-GP as in Gulrajani et al. (5 critic steps, lambda 10, Adam(1e-4, 0.5, 0.9), layer-norm critic).
-    "wgan_gp_fashion_mnist": PretrainedEntry(
-        name="wgan_gp_fashion_mnist", variant="dcgan", dataset="fashion_mnist (60,000 train images)",
-        image_shape=(28, 28, 1), file="wgan_gp_fashion_mnist.generator.keras",
-        sha256="83eb8da2dc7c7711019b2a436f525c88478226f6b6a30c2be240aedcbe0bbec1",
-        command="python -m recipes.fetch fashion_mnist && python -m recipes.train "
-                "--recipe=wgan_gp_fashion_mnist --steps=5622 --seed=0",
-        metrics={"fid_inception": 127.84, "kid_inception": 0.1068, "precision": 0.368, "recall": 0.014,
-                 "density": 0.221, "coverage": 0.0725,
-                 "metrics_note": "2,000 samples (seed 0) vs the first 2,000 Fashion-MNIST test images; "
-                 "python -m recipes.evaluate --generator=wgan_gp_fashion_mnist --dataset=fashion_mnist "
-                 "--metrics=fid,kid,pr --num_samples=2000 --num_real=2000 (dcgan_fashion_mnist: FID 45.6). "
-                 "The same run stopped after 1 / 3 epochs gave FID 164.7 / 138.8: WGAN-GP improves slowly "
-                 "per generator step, and this run is short"},
-        notes="DCGAN networks (width 64, latent 100) with a layer-norm critic; 6 epochs = 5,622 generator and "
-              "28,110 critic steps of 64 (the paper trains 200k generator steps); 37 min on 2 CPU cores, "
-              "partly shared (about 5 min per epoch alone).",
-    ),
-    # Class-conditional: generate(n, labels=k). Accuracy = share of 1,000 samples per label (the same
-    # latents, seed 0, for every label) that the zoo's MNIST classifier (99.5% on real test digits)
-    # labels as requested: python benchmarks/conditional_accuracy.py runs/<name>.
-    "cgan_mnist": PretrainedEntry(
-        name="cgan_mnist", variant="cgan", dataset="mnist (60,000 train digits, with labels)",
-        image_shape=(28, 28, 1), file="cgan_mnist.generator.keras",
-        sha256="9affacdb300564db06177253bfa071e26832b0964d00a2495a303aa1bcbcb69f",
-        command="python -m recipes.train --recipe=cgan_mnist --workdir=runs/cgan_mnist",
-        metrics={"per_class_accuracy": {0: 1.0, 1: 1.0, 2: 0.97, 3: 0.992, 4: 0.997, 5: 0.994, 6: 0.999,
-                                        7: 1.0, 8: 0.988, 9: 0.994},
-                 "min_accuracy": 0.97, "mean_accuracy": 0.9934,
-                 "samples_per_label": 1000, "seed": 0, "classifier": "mnist_cnn_v1-5dedcc18691d"},
-        notes="CGAN: projection discriminator, label embedding (10-d) in G; 5 epochs (4,685 steps of 64), "
-              "latent 100, width 64; 4 min 27 s on 2 shared CPU cores.",
-    ),
-    "acgan_mnist": PretrainedEntry(
-        name="acgan_mnist", variant="acgan", dataset="mnist (60,000 train digits, with labels)",
-        image_shape=(28, 28, 1), file="acgan_mnist.generator.keras",
-        sha256="d9c8bd674a4b46f48568242193ff5fd5723ea96ed0d7c0e1ae99244f49d1ef6f",
-        command="python -m recipes.train --recipe=acgan_mnist --workdir=runs/acgan_mnist",
-        metrics={"per_class_accuracy": {0: 1.0, 1: 0.997, 2: 0.966, 3: 0.978, 4: 0.929, 5: 0.995, 6: 0.998,
-                                        7: 1.0, 8: 0.913, 9: 0.952},
-                 "min_accuracy": 0.913, "mean_accuracy": 0.9728,
-                 "samples_per_label": 1000, "seed": 0, "classifier": "mnist_cnn_v1-5dedcc18691d"},
-        notes="ACGAN: auxiliary class head, aux weight 1, D's aux term on real digits only "
-              "(d_aux_fake=False); 5 epochs (4,685 steps of 64), latent 100, width 64; 4 min 3 s on 2 "
-              "shared CPU cores.",
-    ),
-    # InfoGAN: generate(n, categorical=k, continuous=[c1, c2]); categorical value k draws mostly the digit
-    # metrics["code_to_digit"][k] (an unsupervised model: the order of its codes is arbitrary).
-    "infogan_mnist": PretrainedEntry(
-        name="infogan_mnist", variant="infogan", dataset="mnist (60,000 train digits, labels unused)",
-        image_shape=(28, 28, 1), file="infogan_mnist.generator.keras",
-        sha256="cb750d1d21f6ee50f75c3e2ee5cc3efdfa87f1d93af527f35752a73dcf795fe9",
-        command="python -m recipes.fetch mnist && python -m recipes.train --recipe=infogan_mnist --seed=2 "
-                "--workdir=runs/infogan_mnist_seed2",
-        metrics={"fid_inception": 19.53, "kid_inception": 0.00860, "precision": 0.670, "recall": 0.448,
-                 "density": 0.608, "coverage": 0.554,
-                 "metrics_note": "2,000 samples (seed 0, codes drawn uniformly) vs the first 2,000 MNIST test "
-                 "digits; python -m recipes.evaluate --generator=runs/infogan_mnist_seed2 --dataset=mnist "
-                 "--metrics=fid,kid,pr --num_samples=2000 --num_real=2000",
-                 "code_agreement": 0.8962, "code_to_digit": [7, 3, 4, 0, 5, 6, 2, 1, 9, 8],
-                 "code_purity": [0.998, 0.999, 0.561, 0.994, 0.982, 0.998, 0.983, 1.0, 0.546, 0.994],
-                 "code_note": "python benchmarks/infogan_codes.py runs/infogan_mnist_seed2 (1,000 samples per "
-                 "categorical value, MNIST classifier, best one-to-one matching); codes 2 and 8 mix 4 and 9; "
-                 "seeds 0/1/3 of the same recipe reach 79.1/81.3/83.2%"},
-        notes="InfoGAN with the paper's MNIST networks (fc_units=1024), latent 62, 10-valued categorical + 2 "
-              "continuous codes; 5 epochs (4,685 steps of 64); 26-40 min on 2 CPU cores shared with other "
-              "jobs. The best of 4 seeds. 26.6 MB (float32; the FC layers hold 6.5M weights).",
-    ),
-    # One of the image architectures: SAGAN (SN in G and D, self-attention at 14x14, hinge, TTUR).
-    "sagan_fashion_mnist": PretrainedEntry(
-        name="sagan_fashion_mnist", variant="sagan", dataset="fashion_mnist (60,000 train images)",
-        image_shape=(28, 28, 1), file="sagan_fashion_mnist.generator.keras",
-        sha256="ee7101a174df1a67ee1c787648723c7ed1d14316e34bbf130c66a9f8e9c72f47",
-        command="python -m recipes.fetch fashion_mnist && python -m recipes.train "
-                "--recipe=sagan_fashion_mnist --steps=1500 --seed=0",
-        metrics={"fid_inception": 71.12, "kid_inception": 0.05221, "precision": 0.326, "recall": 0.184,
-                 "density": 0.192, "coverage": 0.150,
-                 "metrics_note": "2,000 samples (seed 0) vs the first 2,000 Fashion-MNIST test images; "
-                 "python -m recipes.evaluate --generator=sagan_fashion_mnist --dataset=fashion_mnist "
-                 "--metrics=fid,kid,pr --num_samples=2000 --num_real=2000 (the same protocol gives "
-                 "dcgan_fashion_mnist FID 45.6: this short SAGAN run is worse)"},
-        notes="SAGAN width 16 (the paper's 64), latent 128; 2 epochs (1,874 steps of 64); 25 min on 2 CPU "
-              "cores shared with other jobs.",
-    ),
-}
+    Call it like any Keras model (``g(z)``, ``g.predict(z)``, ``g.summary()``, ``g.save(...)``)
+    or draw samples with ``generate(n | z, seed[, labels])`` and ``latents(n, seed)``.
+    ``entry`` (a ``PretrainedEntry`` or ``None``) says what it is and how it was made.
 
-
-class PretrainedGenerator(Sampler):
-    """A loaded generator: ``generate(n | z, seed[, labels])``, ``latents(n, seed)``, the Keras ``model``.
+    Args:
+        generator: the generator, a built ``keras.Model`` (``z`` -> images in [-1, 1]).
+        entry: its catalogue or preset entry (sets ``latent_distribution``); ``None`` for a bare file.
+        **kwargs: ``keras.Model`` arguments (``name``).
 
     Class-conditional entries (``cgan_mnist``, ``acgan_mnist``) take ``labels=``: one class for
     every sample or one per sample (``num_classes`` says how many there are).
+
+    Example:
+        >>> g = zoo.load("dcgan_mnist")
+        >>> images = g.generate(16, seed=0)       # (16, 28, 28, 1) in [-1, 1]
+        >>> same = g(g.latents(16, seed=0))       # the same images, as a tensor
     """
 
-    def __init__(self, model, entry):
-        self.generator = self.model = model
+    def __init__(self, generator, entry=None, **kwargs):
+        if entry is not None and not isinstance(entry, PretrainedEntry):
+            raise ConfigError(f"entry must be a PretrainedEntry or None; got {type(entry).__name__}.")
+        kwargs.setdefault("name", entry.name if entry is not None else "pretrained_generator")
+        super().__init__(**kwargs)
+        self.generator = generator
         self.entry = entry
-        self.latent_distribution = entry.latent_distribution
+        if entry is not None:
+            self.latent_distribution = entry.latent_distribution
+        self.built = True
+
+    @property
+    def model(self):
+        """The Keras generator itself (what exports take)."""
+        return self.generator
 
     @property
     def image_shape(self):
-        return tuple(int(d) for d in self.model.outputs[0].shape[1:])
+        return self.sample_shape
+
+    @property
+    def inputs(self):
+        return self.generator.inputs
+
+    @property
+    def outputs(self):
+        return self.generator.outputs
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(generator=keras.saving.serialize_keras_object(self.generator),
+                      entry=None if self.entry is None else self.entry.to_json())
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        generator = keras.saving.deserialize_keras_object(config.pop("generator"))
+        entry = config.pop("entry", None)
+        return cls(generator, None if entry is None else PretrainedEntry.from_json(entry), **config)
 
     def __repr__(self):
         classes = f", num_classes={self.num_classes}" if self.conditional else ""
-        return (f"PretrainedGenerator({self.entry.name!r}, image_shape={self.image_shape}, "
+        name = self.entry.name if self.entry is not None else self.name
+        return (f"PretrainedGenerator({name!r}, image_shape={self.image_shape}, "
                 f"latent_dim={self.latent_dim}{classes})")
 
 
+
 def list_pretrained():
-    """Names of the catalogue's generators."""
+    """Names of the catalogue's entries (each loads with ``zoo.load(name)``)."""
     return sorted(CATALOGUE)
 
 
-def describe(name):
-    """The catalogue entry (variant, dataset, files, checksum, metrics, command)."""
-    if name not in CATALOGUE:
-        raise ConfigError(f"No pretrained generator named {name!r}." + did_you_mean(name, CATALOGUE))
-    return CATALOGUE[name]
+def describe(preset):
+    """The ``PretrainedEntry`` of a catalogue name or preset folder: variant, data, files and their
+    checksums, metrics with their protocol, the command and seed that made it.
+
+    >>> zoo.describe("dcgan_mnist").metrics["fid_inception"]
+    """
+    return resolve_preset(preset)[0]
 
 
-def _path_of(entry):
-    local = os.path.join(WEIGHTS_DIR, entry.file)
+# ------------------------------------------------------------------ presets
+
+PRESET_FORMAT = "keras-gan-zoo preset"
+PRESET_VERSION = 1
+PRESET_FILE = "preset.json"
+# The file names inside a preset folder, by role.
+PRESET_FILES = {"generator": "generator.keras", "discriminator": "discriminator.keras"}
+
+
+def resolve_preset(preset):
+    """``(entry, folder)`` for a catalogue name (folder ``None``) or a preset folder."""
+    if isinstance(preset, (str, os.PathLike)):
+        text = os.fspath(preset)
+        if text in CATALOGUE:
+            return CATALOGUE[text], None
+        if os.path.isdir(text):
+            return read_preset(text), text
+    raise ConfigError(
+        f"No pretrained generator or preset folder named {preset!r}."
+        + did_you_mean(preset if isinstance(preset, str) else repr(preset), CATALOGUE)
+        + " (A preset folder holds preset.json: write one with zoo.save_preset or zoo.write_preset.)"
+    )
+
+
+def read_preset(folder):
+    """The ``PretrainedEntry`` in ``folder/preset.json`` (checked: format, version, file names)."""
+    path = os.path.join(folder, PRESET_FILE)
+    if not os.path.isfile(path):
+        raise ConfigError(f"{folder} is not a preset folder: it has no {PRESET_FILE} (write one with "
+                          "zoo.save_preset or zoo.write_preset).")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ZooError(f"{path} could not be read as JSON ({e}): the preset is damaged; write it again.") from None
+    if not isinstance(data, dict) or data.get("format") != PRESET_FORMAT:
+        raise ZooError(f"{path} is not a keras-gan-zoo preset (its \"format\" is not {PRESET_FORMAT!r}).")
+    version = data.get("version")
+    if not isinstance(version, int) or version > PRESET_VERSION:
+        raise ZooError(f"{path} has format version {version!r}; this keras-gan-zoo reads version "
+                       f"{PRESET_VERSION}: upgrade keras-gan-zoo to load it.")
+    try:
+        entry = PretrainedEntry.from_json(data["entry"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ZooError(f"{path} is not a valid preset ({type(e).__name__}: {e}); write it again.") from None
+    for role, (file, _) in entry.files.items():
+        if not isinstance(file, str) or os.path.basename(file) != file or file in ("", ".", ".."):
+            raise ZooError(f"{path} names its {role} {file!r}: a preset's files must lie in its own folder.")
+    return entry
+
+
+def _file_path(entry, folder, role):
+    file, _ = entry.files[role]
+    if folder is not None:
+        path = os.path.join(folder, file)
+        if not os.path.isfile(path):
+            raise ZooError(f"The preset {folder} lacks {file} (its {role}): copy the whole folder.")
+        return path
+    local = os.path.join(WEIGHTS_DIR, file)
     if os.path.exists(local):
         return local
-    if not entry.url:
+    if not entry.url or role != "generator":
         raise DatasetUnavailableError(
-            f"The weights of {entry.name!r} ({entry.file}) are missing from {WEIGHTS_DIR}: "
+            f"The weights of {entry.name!r} ({file}) are missing from {WEIGHTS_DIR}: "
             "reinstall the package or `git checkout zoo/weights`."
         )
     cache = os.path.join(os.path.expanduser(os.environ.get("GANZOO_HOME") or "~/.cache/ganzoo"), "weights")
     try:
-        return keras.utils.get_file(entry.file, entry.url, cache_dir=cache, cache_subdir=".")
+        return keras.utils.get_file(file, entry.url, cache_dir=cache, cache_subdir=".")
     except Exception as e:  # noqa: BLE001  (urllib raises many kinds)
         raise DatasetUnavailableError(
             f"Could not download the weights of {entry.name!r} from {entry.url} ({e}). This "
@@ -278,15 +283,194 @@ def load_keras_file(path, expected_sha256=None):
     ) from None
 
 
-def load(name):
-    """The pretrained generator ``name`` (see ``list_pretrained()``), checksum-verified."""
-    entry = describe(name)
-    model = load_generator_file(_path_of(entry), entry.sha256)
-    return PretrainedGenerator(model, entry)
+def _load_network(entry, folder, role):
+    return load_keras_file(_file_path(entry, folder, role), entry.files[role][1])
 
 
-def export(name, out_dir, **kwargs):
-    """``exports.export_generator`` for a pretrained generator (SavedModel / ONNX / LiteRT)."""
+def load(preset):
+    """The generator of a catalogue name or preset folder, checksum-verified, as a ``PretrainedGenerator``
+    (a ``keras.Model``: call it on latents, or ``generate(n, seed=...)``).
+
+    >>> g = zoo.load("dcgan_mnist")
+    >>> images = g.generate(16, seed=0)   # (16, 28, 28, 1) in [-1, 1]
+    >>> g = zoo.load("presets/mine")      # a folder written by zoo.save_preset / zoo.write_preset
+    """
+    entry, folder = resolve_preset(preset)
+    return PretrainedGenerator(_load_network(entry, folder, "generator"), entry)
+
+
+def _preset_class(entry):
+    cls = keras.saving.get_registered_object(entry.class_name) if entry.class_name else None
+    if cls is None and entry.class_name:
+        raise ZooError(f"The preset {entry.name!r} is a {entry.class_name}, a class this installation does not "
+                       "know: import the module that defines it first (or upgrade keras-gan-zoo).")
+    return cls
+
+
+def load_gan(cls, preset, **overrides):
+    """``cls.from_preset``: the GAN of ``preset`` with its discriminator, or its generator alone.
+
+    A preset that ships a discriminator gives an (uncompiled) instance of its own class, which must
+    be ``cls`` or a subclass; ``overrides`` replace options of its config (``ema_decay=0.999``,
+    ``augment="translation"``, ...) but not the architecture. A preset without one gives its
+    ``PretrainedGenerator``: sample from it; fine-tuning needs the discriminator.
+    """
+    entry, folder = resolve_preset(preset)
+    klass = _preset_class(entry)
+    if klass is not None and not issubclass(klass, cls):
+        raise ConfigError(f"The preset {entry.name!r} holds a {klass.__name__}, not a {cls.__name__}: use "
+                          f"zoo.{klass.__name__}.from_preset (zoo.GAN.from_preset takes any).")
+    if entry.discriminator_file is None or entry.config is None or klass is None:
+        if overrides:
+            raise ConfigError(f"The preset {entry.name!r} ships no discriminator, so it loads as a generator "
+                              f"only and takes no options (got {', '.join(sorted(overrides))}).")
+        return load(preset)
+    fixed = {"generator", "discriminator", "image_shape", "latent_dim", "width", "d_norm", "d_batch_norm", "pack"}
+    refused = sorted(fixed & set(overrides))
+    if refused:
+        raise ConfigError(f"from_preset cannot change the architecture ({', '.join(refused)}): the weights of "
+                          f"{entry.name!r} fit its own; build a new model to train another.")
+    gan = klass.from_config({**entry.config, **overrides})
+    generator = _load_network(entry, folder, "generator")
+    discriminator = _load_network(entry, folder, "discriminator")
+    targets = [(generator, gan.generator, "generator"), (discriminator, gan.discriminator, "discriminator")]
+    if getattr(gan, "ema_generator", None) is not None:
+        targets.append((generator, gan.ema_generator, "generator"))
+    for source, target, role in targets:
+        try:
+            target.set_weights(source.get_weights())
+        except ValueError as e:
+            raise ZooError(f"The {role} weights of {entry.name!r} do not fit its config ({e}): the preset is "
+                           "damaged; write it again.") from None
+    return gan
+
+
+def _is_gan(model):
+    return isinstance(model, keras.Model) and hasattr(model, "discriminator") and hasattr(model, "generator")
+
+
+def save_preset(model, folder, *, name=None, dataset="", command="", seed=None, metrics=None, notes="",
+                variant=None, overwrite=False, samples=64):
+    """Writes ``model`` as a preset folder that ``zoo.load`` and ``from_preset`` read back.
+
+    Args:
+        model: a zoo GAN (writes its sampling generator, its discriminator and its config, so
+            ``from_preset`` returns a GAN that ``fit`` fine-tunes), a ``PretrainedGenerator`` or a
+            Keras generator (sampling only).
+        folder: the preset folder; refused if it exists, unless ``overwrite`` and it is a preset.
+        name: the preset's name (default: the folder's name).
+        dataset: what it was trained on; the first word is a data set name (``"fashion_mnist (60,000
+            train images)"``), which the model card uses to state the data's licence.
+        command, seed, notes: how it was made, for the model card.
+        metrics: ``{name: value}``; keys ending in ``_note`` describe the protocol.
+        variant: a short name (default: the model's class name).
+        samples: how many samples the folder's ``samples.png`` shows (0: none).
+
+    Weights are stored as float16 (``zoo.io.save_compact_keras``, half the size) and load as float32.
+    The folder appears complete or not at all.
+    """
+    folder = os.fspath(folder)
+    if os.path.exists(folder):
+        if not overwrite:
+            raise ConfigError(f"{folder} exists: choose another folder or pass overwrite=True.")
+        if not os.path.isfile(os.path.join(folder, PRESET_FILE)):
+            raise ConfigError(f"{folder} exists and is not a preset folder: refusing to overwrite it.")
+    if _is_gan(model):
+        generator, discriminator = model.sampling_generator, model.discriminator
+        config, class_name = model.get_config(), keras.saving.get_registered_name(type(model))
+        try:
+            json.dumps(config)
+        except TypeError as e:
+            raise ConfigError(f"{type(model).__name__}'s config is not JSON data ({e}); it cannot be a preset.")
+    elif isinstance(model, keras.Model):
+        generator = model.generator if isinstance(model, PretrainedGenerator) else model
+        discriminator, config, class_name = None, None, None
+        if isinstance(model, PretrainedGenerator) and model.entry is not None:
+            class_name = model.entry.class_name
+    else:
+        raise ConfigError(f"save_preset takes a zoo GAN or a Keras generator; got {type(model).__name__}.")
+    sampler = PretrainedGenerator(float32_copy(generator))
+    parent = os.path.dirname(os.path.abspath(folder))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.", dir=parent)
+    try:
+        files = {}
+        for role, network in (("generator", sampler.generator), ("discriminator", discriminator)):
+            if network is not None:
+                path = os.path.join(staging, PRESET_FILES[role])
+                save_compact_keras(float32_copy(network), path)
+                files[role] = (PRESET_FILES[role], sha256_of(path))
+        entry = PretrainedEntry(
+            name=name or os.path.basename(os.path.abspath(folder)), variant=variant or type(model).__name__,
+            dataset=dataset, image_shape=sampler.sample_shape, file=files["generator"][0],
+            sha256=files["generator"][1], command=command, metrics=dict(metrics or {}),
+            latent_distribution=getattr(model, "latent_distribution", "normal"), notes=notes, seed=seed,
+            discriminator_file=files.get("discriminator", (None, None))[0],
+            discriminator_sha256=files.get("discriminator", (None, None))[1], config=config,
+            class_name=class_name,
+        )
+        _write_folder_docs(entry, PretrainedGenerator(sampler.generator, entry), staging, samples, folder)
+        _replace_folder(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def write_preset(name, folder, *, overwrite=False, samples=64):
+    """Writes the catalogue entry ``name`` as a preset folder (its files byte for byte, checksums
+    verified, its ``preset.json``, model card and samples); ``zoo.load(folder)`` reads it back."""
+    entry = describe(name) if name in CATALOGUE else None
+    if entry is None:
+        raise ConfigError(f"No catalogue entry named {name!r}." + did_you_mean(name, CATALOGUE))
+    folder = os.fspath(folder)
+    if os.path.exists(folder) and not (overwrite and os.path.isfile(os.path.join(folder, PRESET_FILE))):
+        raise ConfigError(f"{folder} exists: choose another folder"
+                          + (" (it is not a preset folder)." if overwrite else " or pass overwrite=True."))
+    parent = os.path.dirname(os.path.abspath(folder))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.", dir=parent)
+    try:
+        renamed = {}
+        for role, (file, sha256) in entry.files.items():
+            source = _file_path(entry, None, role)
+            if sha256_of(source) != sha256:
+                raise ChecksumError(f"{source} does not match the catalogue's sha256: restore it first.")
+            shutil.copyfile(source, os.path.join(staging, PRESET_FILES[role]))
+            renamed["file" if role == "generator" else "discriminator_file"] = PRESET_FILES[role]
+        entry = dataclasses.replace(entry, url=None, **renamed)
+        _write_folder_docs(entry, load(name), staging, samples, name)
+        _replace_folder(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _write_folder_docs(entry, sampler, folder, samples, use):
+    data = {"format": PRESET_FORMAT, "version": PRESET_VERSION, "entry": entry.to_json()}
+    write_atomic(os.path.join(folder, PRESET_FILE), (json.dumps(data, indent=1) + "\n").encode())
+    image = None
+    if samples:
+        feed, cols = sampler.grid_feed(samples, seed=0)
+        save_grid(sampler.generate(**feed), os.path.join(folder, "samples.png"), cols=cols)  # SCALE-TODO
+        image = "samples.png"
+    card = model_card(entry, samples=image, latent_dim=sampler.latent_dim, use=use)
+    write_atomic(os.path.join(folder, "README.md"), card.encode())
+
+
+def _replace_folder(staging, folder):
+    """Moves the finished ``staging`` folder to ``folder``, replacing an old preset there."""
+    if os.path.exists(folder):
+        old = staging + ".old"
+        os.rename(folder, old)
+        os.rename(staging, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(staging, folder)
+
+
+def export(preset, out_dir, **kwargs):
+    """``exports.export_generator`` for a catalogue name or preset folder (SavedModel / ONNX / LiteRT)."""
     import exports  # exports depends on zoo, so import it only when asked
 
-    return exports.export_generator(load(name).model, out_dir, **{"name": name, **kwargs})
+    generator = load(preset)
+    return exports.export_generator(generator.model, out_dir, **{"name": generator.entry.name, **kwargs})

@@ -355,7 +355,7 @@ ROWS = [
         r"serving_base_path must be an absolute path; got 'models'"),
     # ------------------------------------------------ zoo.load and .keras files
     row("load-unknown-name", lambda c: zoo.load("dcgan_mnst"), ConfigError,
-        r"No pretrained generator named 'dcgan_mnst'\. Known: .*dcgan_mnist"),
+        r"No pretrained generator or preset folder named 'dcgan_mnst'\. Known: .*dcgan_mnist"),
     row("load-corrupted-bit", _tampered_load, pretrained.ChecksumError,
         r"dcgan_mnist\.generator\.keras has sha256 [0-9a-f]{64}, but the zoo expects 0d2cd440[0-9a-f]{56}: the "
         r"file is corrupt or was modified"),

@@ -37,7 +37,7 @@ def test_loaded_generator_is_deterministic_and_in_range():
 
 
 def test_unknown_name_lists_the_catalogue():
-    with pytest.raises(ConfigError, match="No pretrained generator named 'dcgan_mnst'. Known: .*dcgan_mnist"):
+    with pytest.raises(ConfigError, match="No pretrained generator or preset folder named 'dcgan_mnst'. Known: .*dcgan_mnist"):
         zoo.load("dcgan_mnst")
 
 
