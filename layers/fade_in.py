@@ -16,6 +16,10 @@ class FadeIn(keras.layers.Layer):
     growing schedule of ``zoo.ProGAN``); it is saved with the model and baked
     into exports as the value it has at export time.
 
+    Args:
+        alpha: the initial blend weight in [0, 1] (1: the new block alone).
+        **kwargs: ``keras.layers.Layer`` arguments (``name``, ``dtype``).
+
     Example:
         >>> old = keras.layers.UpSampling2D()(to_rgb_8(x8))
         >>> new = to_rgb_16(block_16(x8))

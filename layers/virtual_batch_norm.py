@@ -33,7 +33,13 @@ def _check_size(size):
 
 @keras.saving.register_keras_serializable(package="layers")
 class ReferenceBatch(keras.layers.Layer):
-    """Prepends ``size`` fixed reference latents (N(0, 1) drawn from ``seed``) to the batch."""
+    """Prepends ``size`` fixed reference latents (N(0, 1) drawn from ``seed``) to the batch.
+
+    Args:
+        size: how many reference rows (>= 1); ``DropReference(size)`` removes them again.
+        seed: the seed the reference rows are drawn from (fixed, so they are the same every step).
+        **kwargs: ``keras.layers.Layer`` arguments (``name``, ``dtype``).
+    """
 
     def __init__(self, size=64, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -58,7 +64,12 @@ class ReferenceBatch(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="layers")
 class DropReference(keras.layers.Layer):
-    """Removes the ``size`` reference rows that ``ReferenceBatch`` prepended."""
+    """Removes the ``size`` reference rows that ``ReferenceBatch`` prepended.
+
+    Args:
+        size: how many rows to drop from the front of the batch (``ReferenceBatch``'s ``size``).
+        **kwargs: ``keras.layers.Layer`` arguments (``name``, ``dtype``).
+    """
 
     def __init__(self, size=64, **kwargs):
         super().__init__(**kwargs)

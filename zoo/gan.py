@@ -80,6 +80,30 @@ class GAN(Sampler, keras.Model):
         d_steps: discriminator updates per generator update.
         latent_distribution: ``"normal"`` (N(0, 1)) or ``"uniform"`` (U(-1, 1)).
         seed: seed of the latent sampler used in training (``None``: random).
+        penalty: ``None`` or a gradient penalty on D added to its loss as the
+            ``penalty`` term: ``"wgan_gp"`` (Gulrajani et al.: unit gradient norm
+            between real and fake), ``"dragan"`` (around perturbed real samples)
+            or ``"r1"`` (zero gradient on real samples). Use it with a
+            discriminator without batch norm.
+        penalty_weight: the penalty's weight (lambda): 10 for WGAN-GP and
+            DRAGAN; R1 typically 0.1 to 10.
+        clip_value: ``None`` or ``c > 0``: after every D update, every D weight
+            is clipped to ``[-c, c]`` (the original WGAN; 0.01 in its paper).
+        label_smoothing: one-sided label smoothing in [0, 1): D's target for
+            real samples becomes ``1 - label_smoothing`` (cross-entropy losses
+            only; Salimans et al. use 0.1).
+        feature_matching: weight (>= 0) of a G loss term that matches the mean
+            of D's last hidden features on real and generated batches
+            (Salimans et al.); 0 turns it off.
+        historical_averaging: weight (>= 0) of a term pulling each player's
+            weights towards their running average (``d_history``/``g_history``);
+            0 turns it off.
+        unrolled_steps: ``k >= 0``: the generator's loss is taken through a copy
+            of D advanced ``k`` extra optimizer steps (Unrolled GAN, Metz et
+            al.); 0 turns it off. Costs about ``k`` extra D steps per G step.
+        pack: ``m >= 1`` (PacGAN, Lin et al.): D judges ``m`` samples at once,
+            stacked on the channel axis, so its input has ``m`` times the
+            channels; the per-replica batch must be a multiple of ``m``.
         ema_decay: ``None`` (off) or a number in [0, 1), e.g. 0.999: after every
             generator update, ``ema_generator`` (a copy of G with frozen weights)
             moves its weights to ``ema_decay * average + (1 - ema_decay) * weights``;

@@ -53,6 +53,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         total_steps: optimizer updates of the whole run (>= 1).
         decay_start: fraction of ``total_steps`` before the decay starts, in [0, 1)
             (CycleGAN: 0.5, i.e. 100 constant epochs then 100 decaying ones).
+        name: the schedule's name (in its config).
     """
 
     def __init__(self, initial_learning_rate, total_steps, decay_start=0.5, name="linear_decay"):
