@@ -20,6 +20,10 @@ checkpoints; computing a 10k FID for each of the four costs four times as much,
 so here each checkpoint gets a proxy FID (``--proxy_samples`` generated images,
 default 2,000, against the same 10,000 real features) and only the checkpoint
 with the lowest proxy gets the 10k FID. The table says so.
+
+``--verbose`` sets both training's output and the FID steps' progress: 2 (the
+default) a few plain lines per feature extraction, so a ``nohup`` log shows
+where a long FID step is; 1 a live bar on a terminal; 0 nothing.
 """
 
 import argparse
@@ -102,7 +106,9 @@ def parse_args(argv=None):
                    help="inception: the protocol's; mnist: the zoo's classifier (fast, for tests)")
     p.add_argument("--cache_dir", default=None, help="the zoo's cache (datasets, real features)")
     p.add_argument("--table", action="store_true", help="only rewrite the table from the results")
-    p.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras fit verbosity")
+    p.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
+                   help="Keras fit verbosity, also used for the FID steps' feature extraction: 0 nothing, "
+                        "1 a live bar on a terminal (plain lines in a log), 2 a few plain lines")
     args = p.parse_args(argv)
     args.losses = names(args.losses, list(STUDY_LOSSES), "loss")
     args.datasets = names(args.datasets, list(STUDY_DATASETS), "data set")
@@ -143,7 +149,8 @@ def score(path, dataset, n, args):
     from recipes.evaluate import evaluate_generator
 
     report = evaluate_generator(path, dataset=dataset, split="test", metrics="fid", extractor=args.extractor,
-                                num_samples=n, num_real=args.num_real, seed=0, cache_dir=args.cache_dir)
+                                num_samples=n, num_real=args.num_real, seed=0, cache_dir=args.cache_dir,
+                                verbose=args.verbose)
     return {"fid": report["results"]["fid"], "num_samples": n, "num_real": report["results"]["num_real"],
             "extractor": report["results"]["extractor"], "seconds": report["seconds"]}
 

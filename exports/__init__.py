@@ -8,6 +8,8 @@
 Command line: ``python -m exports --generator=runs/dcgan_mnist --out=exported``.
 Every artifact is run in a separate process on fixed inputs and compared with the
 Keras generator before anything is put in place; see the "Export a generator" section of the top-level README.md.
+``exports.verify_export("exported")`` re-checks every export in a directory later.
+Both show their progress (``verbose="auto"``, as Keras does; ``verbose=0`` for none).
 
 The names below are imported on first use, so ``import exports`` (and the CLI's
 argument checks) do not start TensorFlow.
@@ -18,6 +20,7 @@ import importlib
 _NAMES = {
     "export_generator": "exports.api",
     "verify_export": "exports.api",
+    "list_exports": "exports.api",
     "load_manifest": "exports.api",
     "artifact_paths": "exports.api",
     "FORMATS": "exports.api",

@@ -8,6 +8,8 @@
 Writes ``DIR/<name>/<version>/`` (SavedModel), ``DIR/<name>-v<version>.onnx``,
 ``.tflite`` and ``.fp16.tflite``, ``DIR/models.config`` and ``DIR/manifest.json``;
 see the "Export a generator" section of README.md. Bad input stops with one ``error: ...`` line and exit status 2.
+Progress (each artifact written, each parity check) goes to stdout: a live bar on a
+terminal, one plain line per step otherwise; ``--quiet`` leaves only the summary.
 """
 
 import contextlib
@@ -32,6 +34,8 @@ flags.DEFINE_string("fp16_tolerance", "0.01", "Largest absolute error allowed fo
 flags.DEFINE_string("serving_base_path", "/models", "Where --out is mounted inside the TF Serving container.")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing export of the same name and version.")
 flags.DEFINE_boolean("verbose", False, "Show TensorFlow's and the converters' log lines.")
+flags.DEFINE_boolean("quiet", False, "Show no progress (each artifact written and each parity check), "
+                     "only the summary.")
 
 
 def _int_flag(name):
@@ -72,7 +76,7 @@ def main(argv):
             manifest = export_generator(
                 FLAGS.generator, FLAGS.out, formats=FLAGS.formats, name=FLAGS.name, version=version,
                 opset=opset, overwrite=FLAGS.overwrite, fp16_tolerance=fp16_tolerance,
-                serving_base_path=FLAGS.serving_base_path,
+                serving_base_path=FLAGS.serving_base_path, verbose=0 if FLAGS.quiet else "auto",
             )
         except ZooError as e:
             message = str(e)

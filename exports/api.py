@@ -188,13 +188,17 @@ def _parity_plan(formats, paths, litert_runtime, fp16_tolerance):
 
 
 def _verify(root, groups, tolerances, spec, npz_path, reference, scratch, litert_runtime,
-            exporting=True):
+            exporting=True, progress=None, what=""):
     """Runs every artifact group in its own process; returns ``(errors, runtime info)``.
 
     Raises ``ParityError`` naming every artifact that is off (all of them are checked first).
+    ``progress`` (a ``zoo.progress.Progress``): each group's start counts the step before it (the
+    caller counts the last group's), so a plain log gets one line per step; ``what`` starts its notes.
     """
     errors, infos, failures = {}, {}, []
     for group, jobs in groups.items():
+        if progress is not None:
+            progress.advance(1, note=f"{what}parity of {', '.join(job['key'] for job in jobs)} ({group} process)")
         absolute = [dict(job, path=os.path.join(root, job["path"])) for job in jobs]
         outputs, report = parity.run_in_subprocess(absolute, npz_path, scratch, litert_runtime)
         if group in ("onnxruntime", "litert") and report["modules"].get("tensorflow"):
@@ -226,7 +230,7 @@ def _verify(root, groups, tolerances, spec, npz_path, reference, scratch, litert
 
 def export_generator(generator, out_dir, formats=FORMATS, name="generator", version=1,
                      opset=DEFAULT_OPSET, overwrite=False, fp16_tolerance=parity.FLOAT16_TOLERANCE,
-                     serving_base_path="/models", seed=0):
+                     serving_base_path="/models", seed=0, verbose="auto"):
     """Exports a generator to SavedModel / ONNX / LiteRT, verifies each artifact, returns the manifest.
 
     Args:
@@ -242,6 +246,10 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
         serving_base_path: where ``out_dir`` is mounted in the TF Serving container
             (``models.config`` names ``<serving_base_path>/<name>``).
         seed: seed of the fixed parity inputs.
+        verbose: progress, one step per artifact written and per parity check (each runtime's
+            process), with what runs now. "auto" (the default, as for ``keras.Model.export``,
+            which also reports by default) or 1: a live bar on a terminal, plain lines when
+            stdout is not one; 2: plain lines; 0: nothing (see ``zoo.progress``).
 
     Returns:
         The manifest (also written to ``out_dir/manifest.json``).
@@ -264,6 +272,10 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
     fp16_tolerance = check_tolerance(fp16_tolerance, "fp16_tolerance")
     if not isinstance(serving_base_path, str) or not serving_base_path.startswith("/"):
         raise ExportError(f"serving_base_path must be an absolute path; got {serving_base_path!r}.")
+    from exports.litert_export import litert_runtime
+    from zoo.progress import Progress, resolve_verbose
+
+    resolve_verbose(verbose)  # a bad value fails before the work
     out = _prepare_out_dir(out_dir)
     recover_exports(out)
     paths = artifact_paths(name, version)
@@ -271,6 +283,9 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
 
     model, source = load_generator(generator)
     spec = describe_generator(model)
+    groups, _ = _parity_plan(formats, paths, litert_runtime(), fp16_tolerance)
+    # Keras outputs, SavedModel, ONNX, two LiteRT models, one parity process per runtime, placing.
+    steps = 2 + ("onnx" in formats) + 2 * ("litert" in formats) + len(groups) + 1
 
     try:
         tmp = tempfile.mkdtemp(dir=os.path.dirname(out), prefix=f".{os.path.basename(out)}.export-")
@@ -282,15 +297,19 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
     from zoo.io import DirectoryLock
 
     lock = DirectoryLock(tmp).acquire()  # marks this temporary directory as live (see recover_exports)
+    progress = Progress(steps, f"Exporting {name} version {version} to {out}", verbose=verbose, interval=0)
     try:
         stage, scratch = os.path.join(tmp, "stage"), os.path.join(tmp, "scratch")
         os.makedirs(stage)
         os.makedirs(scratch)
         manifest = _build(model, spec, source, stage, scratch, formats, name, version, opset,
-                          paths, fp16_tolerance, seed)
+                          paths, fp16_tolerance, seed, progress)
+        progress.advance(1, note=f"placing the files into {out}")
         _place(tmp, stage, out, manifest, paths, overwrite, serving_base_path)
+        progress.advance(1)
         return manifest
     finally:
+        progress.close()
         _roll_back(tmp, out)  # an exception while replacing: put the previous export back first
         shutil.rmtree(tmp, ignore_errors=True)
         lock.release()
@@ -308,11 +327,12 @@ def _check_conflicts(out, paths, overwrite):
 
 
 def _build(model, spec, source, stage, scratch, formats, name, version, opset, paths,
-           fp16_tolerance, seed):
+           fp16_tolerance, seed, progress):
     from exports.litert_export import QUANTIZATIONS, litert_runtime, write_tflite
     from exports.onnx_export import write_onnx
     from exports.saved_model import write_saved_model
 
+    progress.advance(0, note="Keras outputs on the parity inputs")
     feeds = sample_inputs(spec, batch_sizes=(5, 1), seed=seed)
     reference = parity.keras_reference(model, feeds)
     for images in reference.values():
@@ -323,6 +343,7 @@ def _build(model, spec, source, stage, scratch, formats, name, version, opset, p
             )
     npz_path = os.path.join(stage, paths["parity_inputs"])
     np.savez(npz_path, **feeds, **{f"keras/{b}": v for b, v in reference.items()})
+    progress.advance(1, note="writing the SavedModel")
 
     artifacts = {}
     saved_model_dir = os.path.join(stage if "saved_model" in formats else scratch, paths["saved_model"])
@@ -333,18 +354,22 @@ def _build(model, spec, source, stage, scratch, formats, name, version, opset, p
                                     "tf_serving": {"model_name": name, "version": version,
                                                    "config": MODELS_CONFIG}}
     if "onnx" in formats:
+        progress.advance(1, note="converting to ONNX")
         write_onnx(model, spec, os.path.join(stage, paths["onnx"]), opset)
         artifacts["onnx"] = {"path": paths["onnx"], "opset": opset}
     runtime = litert_runtime()
     if "litert" in formats:
+        progress.advance(1, note="converting to LiteRT")
         write_tflite(saved_model_dir, os.path.join(stage, paths["litert"]))
+        progress.advance(1, note="converting to LiteRT (float16 weights)")
         write_tflite(saved_model_dir, os.path.join(stage, paths["litert_fp16"]), float16=True)
         artifacts["litert"] = {"path": paths["litert"], "quantization": QUANTIZATIONS["float32"]}
         artifacts["litert_fp16"] = {"path": paths["litert_fp16"],
                                     "quantization": QUANTIZATIONS["float16"]}
 
     groups, tolerances = _parity_plan(formats, paths, runtime, fp16_tolerance)
-    errors, infos = _verify(stage, groups, tolerances, spec, npz_path, reference, scratch, runtime)
+    errors, infos = _verify(stage, groups, tolerances, spec, npz_path, reference, scratch, runtime,
+                            progress=progress)
     for key, info in infos.items():
         entry = {"inputs": info["inputs"], "outputs": info["outputs"], "runtime": info["runtime"],
                  "parity_process": info["process"]}
@@ -525,23 +550,108 @@ def load_manifest(out_dir, name=None, version=None):
         return json.load(f)
 
 
-def verify_export(out_dir, name=None, version=None):
-    """Re-checks an export: every file's sha256, then parity against the stored Keras outputs.
+_EXPORT_MANIFEST_RE = re.compile(r"^(.+)-v([1-9][0-9]*)\.manifest\.json$")
 
-    Returns ``{artifact key: max abs error}``; raises ``ParityError`` if a file changed or an
-    artifact no longer reproduces the stored outputs within the manifest's tolerance.
+
+def list_exports(out_dir):
+    """``[(name, version)]`` of every complete export in ``out_dir`` (each has its own manifest), sorted."""
+    out = os.fspath(out_dir)
+    recover_exports(out)
+    found = []
+    if os.path.isdir(out):
+        for entry in os.listdir(out):
+            match = _EXPORT_MANIFEST_RE.match(entry)
+            if match and _NAME_RE.match(match.group(1)):
+                found.append((match.group(1), int(match.group(2))))
+    return sorted(found)
+
+
+def verify_export(out_dir, name=None, version=None, verbose="auto"):
+    """Re-checks exports: every file's sha256, then parity against the stored Keras outputs.
+
+    By default every export in ``out_dir`` is checked (all names, all versions), each one
+    completely, and each is reported; ``name`` and/or ``version`` restrict the check to the
+    exports that match.
+
+    Returns:
+        With both ``name`` and ``version``: that export's ``{artifact key: max abs error}``.
+        Otherwise ``{"<name>-v<version>": {artifact key: max abs error}}`` for every export
+        checked, in name and version order.
+
+    Raises:
+        ExportError: ``out_dir`` holds no (matching) export.
+        ParityError: a file changed or vanished, or an artifact no longer reproduces the stored
+            outputs within the manifest's tolerance. Raised after every export was checked; its
+            message names each export that fails and why, and its ``results`` attribute maps
+            each export to its errors (a dict) or to what failed (a string).
+
+    ``verbose``: progress, one step for each export's file hashes and one per parity process,
+    and a line with each export's outcome; as in ``export_generator``.
     """
     from exports.litert_export import litert_runtime
+    from zoo.progress import Progress, resolve_verbose
 
+    resolve_verbose(verbose)  # a bad value fails before the work
     out = os.path.abspath(os.fspath(out_dir))
-    manifest = load_manifest(out, name, version)
-    changed = [rel for rel, digest in manifest["files"].items()
-               if not os.path.isfile(os.path.join(out, rel)) or sha256_file(os.path.join(out, rel)) != digest]
-    if changed:
-        raise ParityError(
-            f"Files of the export changed or vanished since it was written: {', '.join(changed[:5])}. "
-            "Export again (with --overwrite)."
-        )
+    single = name is not None and version is not None
+    if single:
+        selected = [(check_name(name), check_version(version))]
+    else:
+        everything = list_exports(out)
+        selected = [(n, v) for n, v in everything
+                    if (name is None or n == name) and (version is None or v == version)]
+        if not selected:
+            wanted = " ".join(w for w in (f"named {name!r}" if name is not None else "",
+                                          f"of version {version!r}" if version is not None else "") if w)
+            held = ", ".join(f"{n} version {v}" for n, v in everything) or "none"
+            raise ExportError(f"{out!r} holds no export{' ' + wanted if wanted else ''} to verify "
+                              f"(exports there: {held}).")
+    runtime = litert_runtime()
+    plans = {}  # (name, version) -> (manifest, plan, why it cannot be checked)
+    for n, v in selected:
+        try:
+            manifest = load_manifest(out, n, v)
+            plans[(n, v)] = (manifest, _verification_plan(manifest, runtime), None)
+        except (ExportError, OSError, ValueError, KeyError, TypeError) as e:
+            if single and isinstance(e, ExportError):
+                raise
+            problem = f"The manifest of {n} version {v} cannot be read ({type(e).__name__}: {e}). Export again."
+            if single:
+                raise ExportError(problem) from None
+            plans[(n, v)] = (None, None, problem)
+    steps = sum(1 + (len(plan[2]) if plan else 0) for _, plan, _ in plans.values())
+    what = f"{len(selected)} exports" if len(selected) > 1 else f"{selected[0][0]} version {selected[0][1]}"
+    results, failures = {}, {}
+    with Progress(steps, f"Verifying {what} in {out}", verbose=verbose, interval=0) as progress:
+        pending = 0  # steps of the previous export not yet counted (counted with the next note)
+        for (n, v), (manifest, plan, problem) in plans.items():
+            key, label = f"{n}-v{v}", f"{n} version {v}"
+            target = progress.done + pending + 1 + (len(plan[2]) if plan else 0)
+            progress.advance(pending, note=f"{label}: file hashes")
+            try:
+                if problem:
+                    raise ParityError(problem)
+                results[key] = _verify_one(out, manifest, plan, runtime, progress, label)
+                shown = ", ".join(f"{k} {e:.3g}" for k, e in results[key].items())
+                progress.print(f"{label}: ok (max |error|: {shown})")
+            except ParityError as e:
+                if single:
+                    raise
+                failures[key] = results[key] = str(e)
+                progress.print(f"{label}: FAILED: {e}")
+            pending = target - progress.done
+        progress.advance(pending)
+    if failures:
+        error = ParityError(
+            f"{len(failures)} of {len(selected)} exports in {out!r} fail verification: "
+            + " ".join(f"[{k}] {message}" for k, message in failures.items()))
+        error.results = results
+        raise error
+    return results[f"{selected[0][0]}-v{selected[0][1]}"] if single else results
+
+
+def _verification_plan(manifest, runtime):
+    """``(spec, paths, groups, tolerances)`` of an export's parity check, from its manifest."""
     spec = GeneratorSpec(
         tuple(TensorInfo(t["name"], tuple(t["shape"]), t["dtype"], t.get("num_classes"))
               for t in manifest["inputs"]),
@@ -549,14 +659,26 @@ def verify_export(out_dir, name=None, version=None):
                    manifest["outputs"][0]["dtype"]),
     )
     paths = artifact_paths(manifest["name"], manifest["version"])
-    npz_path = os.path.join(out, manifest["parity"]["inputs"])
-    with np.load(npz_path) as data:
-        reference = {k.split("/", 1)[1]: data[k] for k in data.files if k.startswith("keras/")}
-    runtime = litert_runtime()
     groups, tolerances = _parity_plan(manifest["formats"], paths, runtime,
                                       manifest["parity"]["tolerance"].get("litert_fp16",
                                                                           parity.FLOAT16_TOLERANCE))
+    return spec, paths, groups, tolerances
+
+
+def _verify_one(out, manifest, plan, runtime, progress, label):
+    """One export's check (hashes, then parity); returns ``{artifact key: max abs error}``."""
+    spec, paths, groups, tolerances = plan
+    changed = [rel for rel, digest in manifest["files"].items()
+               if not os.path.isfile(os.path.join(out, rel)) or sha256_file(os.path.join(out, rel)) != digest]
+    if changed:
+        raise ParityError(
+            f"Files of the export changed or vanished since it was written: {', '.join(changed[:5])}. "
+            "Export again (with --overwrite)."
+        )
+    npz_path = os.path.join(out, manifest["parity"]["inputs"])
+    with np.load(npz_path) as data:
+        reference = {k.split("/", 1)[1]: data[k] for k in data.files if k.startswith("keras/")}
     with tempfile.TemporaryDirectory(prefix="ganzoo-verify-") as scratch:
         errors, _ = _verify(out, groups, tolerances, spec, npz_path, reference, scratch, runtime,
-                            exporting=False)
+                            exporting=False, progress=progress, what=f"{label}: ")
     return errors

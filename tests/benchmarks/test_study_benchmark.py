@@ -49,6 +49,7 @@ def test_a_killed_job_resumes_and_writes_its_result_and_the_table(tmp_path, cach
     assert not (tmp_path / "results" / "ns_mnist_seed0_tiny.json").exists()
     done = subprocess.run(study(tmp_path, cache), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "[study]" in done.stdout and "images:" not in done.stdout, "--verbose=0: the FID steps show no progress"
     with open(run_dir / "summary.json") as f:
         assert json.load(f)["steps_this_run"] < 4 * 60, "resumed, not retrained"
     with open(run_dir / "losses.csv") as f:

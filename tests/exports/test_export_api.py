@@ -163,14 +163,58 @@ def test_a_failure_while_placing_leaves_no_finished_looking_export(onnx_export_d
 
 def test_verify_export_rechecks_hashes_and_parity(onnx_export_dir):
     out, manifest = onnx_export_dir
-    errors = exports.verify_export(out)
+    errors = exports.verify_export(out, "generator", 1, verbose=0)  # one export: its errors
     assert errors["onnx"] == pytest.approx(manifest["parity"]["max_abs_error"]["onnx"], abs=1e-7)
+    assert exports.verify_export(out, verbose=0) == {"generator-v1": errors}  # every export, by name
     path = out / "generator-v1.onnx"
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(exports.ParityError, match="generator-v1.onnx"):
         exports.verify_export(out)
+    with pytest.raises(exports.ParityError, match="generator-v1.onnx"):
+        exports.verify_export(out, "generator", 1)
+
+
+def test_verify_export_checks_every_export_and_reports_a_broken_older_one(onnx_export_dir, capsys):
+    """It used to check only the latest export (manifest.json) of a directory."""
+    out, _ = onnx_export_dir
+    exports.export_generator(lib.dcgan_generator(), out, formats="onnx", version=2)
+    assert exports.list_exports(out) == [("generator", 1), ("generator", 2)]
+    capsys.readouterr()
+    assert set(exports.verify_export(out)) == {"generator-v1", "generator-v2"}
+    lines = capsys.readouterr().out.splitlines()
+    assert "\r" not in "".join(lines) and len(lines) <= 12
+    assert [line.split(" (")[0] for line in lines if ": ok" in line] == ["generator version 1: ok",
+                                                                         "generator version 2: ok"]
+    (out / "generator-v1.parity.npz").write_bytes(b"not the parity inputs")  # the older one breaks
+    with pytest.raises(exports.ParityError, match=r"1 of 2 exports .*\[generator-v1\] Files of the export "
+                                                  r"changed or vanished .*generator-v1.parity.npz") as failed:
+        exports.verify_export(out)
+    assert isinstance(failed.value.results["generator-v2"], dict)
+    assert "generator-v1.parity.npz" in failed.value.results["generator-v1"]
+    out_text = capsys.readouterr().out
+    assert "generator version 1: FAILED" in out_text and "generator version 2: ok" in out_text
+    assert set(exports.verify_export(out, "generator", 2, verbose=0)) == {"onnx"}  # restricted, as before
+    assert set(exports.verify_export(out, version=2, verbose=0)) == {"generator-v2"}
+    with pytest.raises(exports.ExportError, match=r"holds no export named 'other' to verify \(exports there: "
+                                                  r"generator version 1, generator version 2\)"):
+        exports.verify_export(out, name="other")
+    assert capsys.readouterr().out == ""
+
+
+def test_export_progress_shows_each_step_and_is_silent_when_quiet(tmp_path, capsys):
+    exports.export_generator(lib.dcgan_generator(), tmp_path / "a", formats="onnx", verbose=0)
+    assert capsys.readouterr().out == ""
+    exports.export_generator(lib.dcgan_generator(), tmp_path / "b", formats="onnx")
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    lines = out.splitlines()
+    assert lines[0] == f"Exporting generator version 1 to {tmp_path / 'b'}: 5 steps"
+    notes = [line.split(" - ")[-1] for line in lines[1:-1]]
+    assert notes == ["Keras outputs on the parity inputs", "writing the SavedModel", "converting to ONNX",
+                     "parity of onnx (onnxruntime process)", f"placing the files into {tmp_path / 'b'}"]
+    assert lines[-1].startswith("Exporting generator version 1 to") and "5/5 (100%)" in lines[-1]
 
 
 def test_exports_from_a_recipe_workdir_and_a_gan(tmp_path):

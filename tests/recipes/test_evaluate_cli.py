@@ -1,5 +1,6 @@
 """recipes.evaluate: the in-process API with a cheap extractor, and the CLI's error handling."""
 
+import json
 import os
 import re
 import subprocess
@@ -62,3 +63,38 @@ def test_cli_errors_are_one_line(args, match):
     proc = run_cli(*args)
     assert proc.returncode == 2, proc.stderr
     assert match in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_default_output_paths(tmp_path):
+    from recipes.evaluate import default_output_path
+
+    assert default_output_path(str(tmp_path)) == str(tmp_path / "evaluation.json")  # a workdir
+    assert default_output_path("runs/a/generators/epoch_0004.keras") == "runs/a/generators/epoch_0004.evaluation.json"
+    assert default_output_path("dcgan_mnist") == os.path.join("runs", "evaluate", "dcgan_mnist", "evaluation.json")
+
+
+def test_a_zoo_name_is_evaluated_into_runs_evaluate_with_progress(tmp_path):
+    """It used to write evaluation.json into the current directory, and print nothing until the end."""
+    proc = subprocess.run([sys.executable, "-m", "recipes.evaluate", "--generator=dcgan_mnist", "--extractor=mnist",
+                           "--metrics=fid", "--num_samples=128", "--num_real=128", f"--cache_dir={tmp_path / 'cache'}"],
+                          cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "runs" / "evaluate" / "dcgan_mnist" / "evaluation.json"
+    assert out.is_file() and not (tmp_path / "evaluation.json").exists()
+    assert json.loads(out.read_text())["generator"] == "zoo:dcgan_mnist"
+    assert f"the results will go to {out}" in proc.stdout and f"Wrote {out}." in proc.stdout
+    assert "\r" not in proc.stdout  # stdout is a pipe: plain lines, no live bar
+    for job in ("Real images", "Generated images"):
+        lines = [line for line in proc.stdout.splitlines() if line.startswith(job)]
+        assert 2 <= len(lines) <= 12 and "128/128 (100%)" in lines[-1] and "images/s" in lines[-1], proc.stdout
+
+
+def test_quiet_evaluation_prints_nothing(tmp_path, capsys):
+    """What --quiet passes (verbose=0); with the default, the extractions show progress."""
+    report = evaluate_generator("dcgan_mnist", metrics="fid", extractor=ProjectionExtractor(), num_samples=50,
+                                num_real=60, cache_dir=str(tmp_path), verbose=0)
+    assert report["results"]["fid"] > 0 and capsys.readouterr().out == ""
+    evaluate_generator("dcgan_mnist", metrics="fid", extractor=ProjectionExtractor(), num_samples=50, num_real=60,
+                       cache_dir=str(tmp_path))
+    assert "Generated images: test_projection features: 50/50 (100%)" in capsys.readouterr().out

@@ -125,3 +125,30 @@ def test_fetch_cli_rejects_unknown_names():
     assert proc.returncode != 0
     assert "Unknown dataset(s) ['cifar100']; fetchable: mnist, fashion_mnist" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_fetch_all_shows_each_item_and_only_the_paths_when_quiet(monkeypatch, capsys):
+    def fetch_b(cache, source, stage):
+        stage("downloading")
+        return f"{cache}/b.npz"
+
+    monkeypatch.setitem(fetch.FETCHERS, "a", lambda cache, source, stage: f"{cache}/a.npz")
+    monkeypatch.setitem(fetch.FETCHERS, "b", fetch_b)
+    assert fetch.fetch_all(["a", "b"], "/c") == {"a": "/c/a.npz", "b": "/c/b.npz"}
+    out = capsys.readouterr().out
+    assert "\r" not in out  # not a terminal: plain lines
+    lines = out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == [
+        "Fetching: 2 items", "Fetching: 0/2 (0%)", "a: /c/a.npz", "Fetching: 1/2 (50%)", "Fetching: 1/2 (50%)",
+        "b: /c/b.npz", "Fetching: 2/2 (100%)"]
+    assert lines[1].endswith(" - a") and lines[3].endswith(" - b") and lines[4].endswith(" - b: downloading")
+    fetch.fetch_all(["a", "b"], "/c", verbose=0)
+    assert capsys.readouterr().out == "a: /c/a.npz\nb: /c/b.npz\n"
+
+    def unavailable(cache, source, stage):
+        raise DatasetUnavailableError("no network")
+
+    monkeypatch.setitem(fetch.FETCHERS, "b", unavailable)
+    with pytest.raises(DatasetUnavailableError) as failed:
+        fetch.fetch_all(["a", "b"], "/c", verbose=0)
+    assert failed.value.fetching == "b"

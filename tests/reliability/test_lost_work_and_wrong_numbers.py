@@ -207,7 +207,7 @@ def test_a_killed_overwrite_export_is_rolled_back_to_the_complete_old_export(tmp
     assert api.recover_exports(out) == 1  # what the next export, load_manifest or verify_export does first
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".exported.export-")]
     assert api.load_manifest(out)["files"] == before["files"]
-    assert set(exports.verify_export(out)) == {"onnx"}, "the old export is complete and reproduces"
+    assert set(exports.verify_export(out)["generator-v1"]) == {"onnx"}, "the old export is complete and reproduces"
 
 
 def test_an_exception_while_replacing_an_export_puts_the_old_one_back_at_once(tmp_path, monkeypatch):
@@ -229,7 +229,7 @@ def test_an_exception_while_replacing_an_export_puts_the_old_one_back_at_once(tm
         _export(zoo.DCGAN(image_shape=(28, 28, 1), latent_dim=8, width=4, seed=1).generator, out, overwrite=True)
     monkeypatch.undo()
     assert api.load_manifest(out)["files"] == before["files"]
-    assert set(exports.verify_export(out)) == {"onnx"}
+    assert set(exports.verify_export(out)["generator-v1"]) == {"onnx"}
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".exported.export-")]
 
 

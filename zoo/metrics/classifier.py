@@ -118,17 +118,19 @@ class MNISTClassifier(FeatureExtractor):
     def _logits(self, images, batch_size):
         return self._both_outputs(self.prepare(images), batch_size)[1]
 
-    def predict_labels(self, images, batch_size=256, per_channel=False):
+    def predict_labels(self, images, batch_size=256, per_channel=False, verbose="auto"):
         """(labels int64 (n,), probabilities float64 (n, 10)) of the most likely digit.
 
         With ``per_channel=True`` each channel is classified as its own grey
         image (Stacked-MNIST): labels (n, channels), probabilities (n, channels, 10).
+        ``verbose``: progress, as ``keras.Model.predict`` shows it (0: none).
         """
         if per_channel:
             images = check_images(images)
-            out = [self.predict_labels(images[..., c:c + 1], batch_size) for c in range(images.shape[-1])]
+            out = [self.predict_labels(images[..., c:c + 1], batch_size, verbose=verbose)
+                   for c in range(images.shape[-1])]
             return np.stack([o[0] for o in out], axis=1), np.stack([o[1] for o in out], axis=1)
-        probabilities = softmax(self.logits(images, batch_size))
+        probabilities = softmax(self.logits(images, batch_size, verbose=verbose))
         return np.argmax(probabilities, axis=1), probabilities
 
 
@@ -145,6 +147,6 @@ def load_mnist_classifier():
     return MNISTClassifier()
 
 
-def predict_labels(images, batch_size=256, per_channel=False):
+def predict_labels(images, batch_size=256, per_channel=False, verbose="auto"):
     """``load_mnist_classifier().predict_labels(...)``: (labels, probabilities)."""
-    return load_mnist_classifier().predict_labels(images, batch_size, per_channel)
+    return load_mnist_classifier().predict_labels(images, batch_size, per_channel, verbose=verbose)

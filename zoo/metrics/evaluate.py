@@ -16,6 +16,13 @@ logits) or ``"mnist"`` (the zoo's MNIST classifier: features and 10 logits), or
 any ``FeatureExtractor`` instance. Real features are cached on disk under
 ``<cache>/metrics/`` when a ``real_key`` names the real set (the CLI uses
 "<dataset>-<split>"), keyed by the extractor's name and the sample count.
+
+Progress: ``verbose`` (default "auto", as in ``keras.Model.predict``) shows the
+feature extraction batch by batch with images/s, then KID's subsets and
+precision/recall's distance blocks (minutes each with 2048-d Inception features
+on a CPU): a live bar on a terminal, a few plain lines in a log file, nothing
+with ``verbose=0`` (see ``zoo.progress``). The functions on feature arrays
+(``kid_from_features``, ``prdc``) are quiet unless given a ``verbose``.
 """
 
 import functools
@@ -32,6 +39,7 @@ from zoo.metrics.kid import kid_from_features
 from zoo.metrics.modes import stacked_mnist_modes
 from zoo.metrics.prdc import prdc
 from zoo.metrics.scores import inception_score_from_logits
+from zoo.progress import resolve_verbose
 
 METRICS = ("fid", "kid", "is", "pr", "stacked_modes")
 _FEATURE_METRICS = {"fid", "kid", "pr"}
@@ -115,11 +123,13 @@ def _cache_path(real_key, extractor, n, cache):
     return os.path.join(cache_dir(cache), "metrics", safe + ".npz")
 
 
-def real_features(real_images, extractor, num_samples=None, real_key=None, cache=None, batch_size=64):
+def real_features(real_images, extractor, num_samples=None, real_key=None, cache=None, batch_size=64,
+                  verbose="auto"):
     """Features of (the first ``num_samples`` of) ``real_images``, cached when ``real_key`` is set.
 
     ``real_images`` may be an array or a zero-argument callable returning one
-    (so a cache hit never loads the dataset).
+    (so a cache hit never loads the dataset). ``verbose``: progress of the
+    extraction (a cache hit shows none).
     """
     path = None
     if real_key is not None:
@@ -137,7 +147,8 @@ def real_features(real_images, extractor, num_samples=None, real_key=None, cache
         if len(images) < num_samples:
             raise DataError(f"Asked for {num_samples} real images but only {len(images)} are available.")
         images = images[:num_samples]
-    features = extractor.features(images, batch_size)
+    features = extractor.features(images, batch_size, verbose=verbose,
+                                  label=f"Real images: {extractor.name} features")
     if path is not None:
         import io
 
@@ -151,18 +162,23 @@ def real_features(real_images, extractor, num_samples=None, real_key=None, cache
 
 
 def compute_metrics(metrics, fake_images, real_feats, extractor, fake_feats=None, batch_size=64,
-                    kid_subsets=100, kid_subset_size=1000, k=3, is_splits=10):
-    """The metric values for generated images (and precomputed real features)."""
+                    kid_subsets=100, kid_subset_size=1000, k=3, is_splits=10, verbose="auto"):
+    """The metric values for generated images (and precomputed real features).
+
+    ``verbose``: progress of the extractor's passes over the generated images, and of KID's
+    subsets and precision/recall's distance blocks.
+    """
     results = {}
     if _FEATURE_METRICS.intersection(metrics) and fake_feats is None:
-        fake_feats = extractor.features(fake_images, batch_size)
+        fake_feats = extractor.features(fake_images, batch_size, verbose=verbose,
+                                        label=f"Generated images: {extractor.name} features")
     if "fid" in metrics:
         results["fid"] = fid_from_features(real_feats, fake_feats)
     if "kid" in metrics:
         results["kid"], results["kid_std"] = kid_from_features(
-            real_feats, fake_feats, num_subsets=kid_subsets, subset_size=kid_subset_size)
+            real_feats, fake_feats, num_subsets=kid_subsets, subset_size=kid_subset_size, verbose=verbose)
     if "pr" in metrics:
-        results.update(prdc(real_feats, fake_feats, k=k))
+        results.update(prdc(real_feats, fake_feats, k=k, verbose=verbose))
     if "is" in metrics:
         if extractor.num_classes is None:
             raise ConfigError(
@@ -172,21 +188,27 @@ def compute_metrics(metrics, fake_images, real_feats, extractor, fake_feats=None
                 "FeatureExtractor with a classifier head."
             )
         results["is"], results["is_std"] = inception_score_from_logits(
-            extractor.logits(fake_images, batch_size), splits=min(is_splits, len(fake_images)))
+            extractor.logits(fake_images, batch_size, verbose=verbose,
+                             label=f"Generated images: {extractor.name} logits"),
+            splits=min(is_splits, len(fake_images)))
     if "stacked_modes" in metrics:
-        out = stacked_mnist_modes(fake_images)
+        out = stacked_mnist_modes(fake_images, verbose=verbose)
         results["stacked_modes"], results["stacked_kl"] = out["modes"], out["reverse_kl"]
     return results, fake_feats
 
 
 def evaluate(generator, real_images=None, metrics=("fid", "kid", "pr"), extractor="inception",
-             num_samples=10_000, num_real=None, seed=0, real_key=None, cache=None, batch_size=64, **options):
+             num_samples=10_000, num_real=None, seed=0, real_key=None, cache=None, batch_size=64,
+             verbose="auto", **options):
     """Evaluates ``generator`` (or an array of generated images) against ``real_images``.
 
     Returns a dict of metric values plus ``num_samples``/``num_real``/``extractor``.
     ``options`` go to ``compute_metrics`` (kid_subsets, kid_subset_size, k, is_splits).
+    ``verbose``: progress of each feature extraction (real, then generated), as
+    ``keras.Model.predict`` shows it: "auto" (default) or 1, 2 (plain lines), 0 (none).
     """
     metrics = check_metrics(metrics)
+    resolve_verbose(verbose)  # a bad value fails before the work
     num_real = check_count("num_real", num_real, allow_none=True)
     extractor = get_extractor(extractor)
     fake = check_images(sample_images(generator, num_samples, seed=seed), "generated images")
@@ -195,8 +217,9 @@ def evaluate(generator, real_images=None, metrics=("fid", "kid", "pr"), extracto
         if real_images is None:
             raise ConfigError(f"Metrics {sorted(_FEATURE_METRICS.intersection(metrics))} compare with real "
                               "images: pass real_images.")
-        real_feats = real_features(real_images, extractor, num_real, real_key, cache, batch_size)
-    results, _ = compute_metrics(metrics, fake, real_feats, extractor, batch_size=batch_size, **options)
+        real_feats = real_features(real_images, extractor, num_real, real_key, cache, batch_size, verbose)
+    results, _ = compute_metrics(metrics, fake, real_feats, extractor, batch_size=batch_size, verbose=verbose,
+                                 **options)
     results.update(num_samples=int(num_samples), extractor=extractor.name)
     if real_feats is not None:
         results["num_real"] = int(len(real_feats))

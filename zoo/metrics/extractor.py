@@ -7,9 +7,12 @@ uint8 in [0, 255], at the generator's resolution, with 1 or 3 channels; each
 extractor owns its resize and channel convention (documented on the class).
 """
 
+import numbers
+
 import numpy as np
 
 from zoo.errors import DataError
+from zoo.progress import Progress
 
 
 def check_images(images, what="images"):
@@ -55,6 +58,8 @@ class FeatureExtractor:
 
     ``name`` identifies the network and its weights; it is part of the cache key
     of real-data statistics, so change it whenever the features change.
+    ``features``/``logits`` call ``_features``/``_logits`` one batch at a time
+    (showing progress), so those see at most ``batch_size`` images per call.
     """
 
     name = None
@@ -62,20 +67,46 @@ class FeatureExtractor:
     #: number of classes ``logits`` returns, or None when the network has no head.
     num_classes = None
 
-    def features(self, images, batch_size=64):
-        """(n, dim) float64 features of ``images`` (see ``check_images``)."""
-        images = check_images(images)
-        return np.asarray(self._features(images, batch_size), dtype=np.float64)
+    def features(self, images, batch_size=64, verbose="auto", label=None):
+        """(n, dim) float64 features of ``images`` (see ``check_images``).
 
-    def logits(self, images, batch_size=64):
-        """(n, num_classes) float64 logits; only for extractors with a classifier head."""
+        ``verbose`` shows progress over the batches like ``keras.Model.predict`` (its
+        default too): "auto"/1 a live bar on a terminal and a few plain lines elsewhere,
+        2 plain lines, 0 nothing (see ``zoo.progress``). ``label`` names the job there
+        (default "<extractor name> features").
+        """
+        images = check_images(images)
+        return self._in_batches(self._features, images, batch_size, verbose, label or f"{self.name} features")
+
+    def logits(self, images, batch_size=64, verbose="auto", label=None):
+        """(n, num_classes) float64 logits; only for extractors with a classifier head.
+
+        ``verbose`` and ``label`` as for ``features``.
+        """
         if self.num_classes is None:
             raise NotImplementedError(
                 f"The {self.name} extractor has no classification head, so it cannot give "
                 "logits (needed by the Inception score). Use an extractor with a head."
             )
         images = check_images(images)
-        return np.asarray(self._logits(images, batch_size), dtype=np.float64)
+        return self._in_batches(self._logits, images, batch_size, verbose, label or f"{self.name} logits")
+
+    @staticmethod
+    def _in_batches(run, images, batch_size, verbose, label):
+        """``run`` on ``batch_size`` images at a time, with progress; the outputs concatenated (float64).
+
+        A ``batch_size`` that is not a positive integer goes to ``run`` as given, so each
+        extractor reports it in its own words.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            return np.asarray(run(images, batch_size), dtype=np.float64)
+        parts = []
+        with Progress(len(images), label, unit="image", verbose=verbose) as progress:
+            for start in range(0, len(images), int(batch_size)):
+                part = np.asarray(run(images[start:start + batch_size], batch_size), dtype=np.float64)
+                parts.append(part)
+                progress.advance(len(part))
+        return np.concatenate(parts)
 
     def _features(self, images, batch_size):
         raise NotImplementedError

