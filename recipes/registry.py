@@ -188,6 +188,34 @@ RECIPES = {
     ),
 }
 
+# One line per recipe for `python -m recipes.train --list` (recipe_description).
+DESCRIPTIONS = {
+    "dcgan_mnist": "DCGAN on the MNIST subset shipped with the zoo (default)",
+    "dcgan_mnist_full": "DCGAN on the full 60k MNIST",
+    "dcgan_fashion_mnist": "DCGAN on Fashion-MNIST",
+    "dcgan_cifar10": "DCGAN, the paper's 32x32 setting, on CIFAR-10",
+    "wgan_gp_fashion_mnist": "WGAN-GP: gradient penalty 10, 5 critic steps",
+    "wgan_mnist": "WGAN: weight clipping 0.01, RMSProp, 5 critic steps",
+    "lsgan_mnist": "LSGAN: DCGAN networks, least-squares loss",
+    "hinge_ttur_mnist": "Hinge loss, TTUR (D learns 4x faster than G)",
+    "cgan_mnist": "Conditional GAN with a projection discriminator",
+    "acgan_mnist": "ACGAN: an auxiliary class head on D",
+    "infogan_mnist": "InfoGAN: 10-way categorical + 2 continuous codes",
+    "sngan_fashion_mnist": "SNGAN: ResNets, spectral norm in D, hinge (width 16)",
+    "sngan_cifar10": "SNGAN, the paper's CIFAR-10 ResNet setting",
+    "sagan_fashion_mnist": "SAGAN: self-attention at 14x14, spectral norm, TTUR",
+    "began_mnist": "BEGAN: auto-encoder D with equilibrium control",
+    "dcgan_celeba64": "DCGAN on CelebA faces at 64x64",
+    "progan_fashion_mnist": "ProGAN: grows 4x4 -> 32x32 in one run, WGAN-GP",
+    "stylegan_fashion_mnist": "StyleGAN: mapping net, AdaIN, R1, style mixing (small)",
+    "pix2pix_edges2fashion_mnist": "pix2pix: Sobel edges -> clothes (paired)",
+    "pix2pix_edges2mnist": "pix2pix: Sobel edges -> digits (paired)",
+    "pix2pix_facades": "pix2pix, the paper's facades setting (256x256)",
+    "cyclegan_mnist2inverted_mnist": "CycleGAN: digits <-> inverted digits (unpaired)",
+    "cyclegan_mnist2fashion_mnist": "CycleGAN: digits <-> clothes (unpaired)",
+    "cyclegan_horse2zebra": "CycleGAN, the paper's horse2zebra setting (256x256)",
+}
+
 # "Are GANs Created Equal?" (Lucic et al. 2018): the study's networks (zoo.StudyGAN / StudyBEGAN), z 64-d U(-1, 1),
 # batch 64, Adam, the authors' default setting of each loss (compare_gan v1, params.py). The study's length is
 # 20 x 50,000 / 64 = 15,625 discriminator updates (its loop steps G every disc_iters-th update), checkpointed
@@ -221,9 +249,21 @@ def study_recipe(loss, dataset):
 
 RECIPES.update({f"study_{loss}_{dataset}": study_recipe(loss, dataset)
                 for dataset in STUDY_DATASETS for loss in STUDY_LOSSES})
+STUDY_TITLES = {"mm": "MM GAN", "ns": "NS GAN", "lsgan": "LSGAN", "wgan": "WGAN", "wgan_gp": "WGAN-GP",
+                "dragan": "DRAGAN", "began": "BEGAN"}
+DESCRIPTIONS.update({
+    f"study_{loss}_{dataset}": f"Lucic et al. 2018: {STUDY_TITLES[loss]}, its authors' defaults"
+    for dataset in STUDY_DATASETS for loss in STUDY_LOSSES})
 DEFAULT_RECIPE = "dcgan_mnist"
 OPTIMIZERS = ("adam", "rmsprop")
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def recipe_description(name):
+    """One line on what recipe ``name`` trains (``--list``)."""
+    recipe = RECIPES[name]
+    return DESCRIPTIONS.get(name) or f"{recipe.get('variant', TrainConfig.variant)} on " \
+                                     f"{recipe.get('dataset', TrainConfig.dataset)}"
 
 
 def parse_overrides(pairs):

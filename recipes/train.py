@@ -3,18 +3,22 @@
     python -m recipes.train                                  # DCGAN on the embedded MNIST
     python -m recipes.train --recipe=dcgan_fashion_mnist --workdir=runs/fm --epochs=5
     python -m recipes.train --steps=200 --config width=32 --config g_lr=1e-4
-    python -m recipes.train --list                           # the recipes and their configs
+    python -m recipes.train --list                           # the recipes: what they train, what they need
+    python -m recipes.train --list --list_format=json        # the same as JSON lines, with each recipe's config
+    python -m recipes.train --grid_scale=4 --tensorboard_update_freq=50
 
 A run writes into ``--workdir`` (default ``runs/<recipe>``):
 
     config.json            the resolved config (a resumed run must match it)
-    samples/epoch_NNNN.png a sample grid from fixed latents after every epoch
+    samples/epoch_NNNN.png a sample grid from fixed latents after every epoch (--grid_scale times enlarged)
     samples/final.png      the final grid
     checkpoints/last.weights.h5   weights after the latest epoch (ModelCheckpoint)
     generators/epoch_NNNN.keras   the generator after every epoch (only with keep_generators=True)
     backup/                BackupAndRestore state while training (removed when done)
-    tensorboard/           TensorBoard logs
-    losses.csv             per-epoch losses (CSVLogger)
+    tensorboard/           TensorBoard logs (zoo.TensorBoard): losses and both learning rates per epoch
+                           (per step too with --tensorboard_update_freq), the sample grid per epoch
+                           (Images), the config (HParams); view with `tensorboard --logdir runs`
+    losses.csv             per-epoch losses (zoo.CSVLogger)
     generator.keras        the trained generator (its weight average when ema_decay is set)
     gan.keras              the whole GAN (both networks and optimizers)
     summary.json           what ran, how fast, the final losses, the artifacts
@@ -60,7 +64,16 @@ def define_flags():
     flags.DEFINE_boolean("download", False, "Let TFDS download datasets it has not prepared.")
     flags.DEFINE_string("cache_dir", None, "The zoo's dataset cache (default $GANZOO_HOME or ~/.cache/ganzoo).")
     flags.DEFINE_boolean("overwrite", False, "Start over in a workdir that holds a finished run.")
-    flags.DEFINE_boolean("list", False, "List the recipes and exit.")
+    flags.DEFINE_boolean("list", False, "List the recipes (what each trains, on what data, what it needs first) "
+                         "and exit.")
+    flags.DEFINE_enum("list_format", "table", ["table", "json"],
+                      "Output of --list: a table, or JSON lines (one object per recipe, with its config).")
+    flags.DEFINE_integer("grid_scale", None, "Enlarge the sample grids (PNGs and TensorBoard) this many times, "
+                         "nearest neighbour (default: tiles of at least 64 pixels, e.g. 3x for 28x28 MNIST).",
+                         lower_bound=1)
+    flags.DEFINE_string("tensorboard_update_freq", "epoch",
+                        "TensorBoard scalars per 'epoch', or every N train steps (an integer; 'batch' = 1) as "
+                        "well (Keras TensorBoard's update_freq).")
 
 
 class RunError(Exception):
@@ -246,8 +259,21 @@ def conditional_options(config, spec):
 POLICIES = {"float32": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 
 
+def check_update_freq(value):
+    """``"epoch"`` or a positive number of steps from ``value`` (``"batch"`` is 1; digits as text are read
+    as a number), else a ``RunError`` that says what is allowed."""
+    if value in ("epoch", "batch"):
+        return 1 if value == "batch" else value
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RunError(f"The TensorBoard update frequency must be 'epoch', 'batch' or a positive number of "
+                       f"steps; got {value!r}.")
+    return value
+
+
 def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwrite=False, verbose="auto",
-        tpu=None, on_ready=None):
+        tpu=None, on_ready=None, grid_scale=1, tensorboard_update_freq="epoch"):
     """Trains ``config`` (a ``TrainConfig``) into ``workdir``; returns the summary dict.
 
     ``strategy`` is a name from ``recipes.strategy`` (``tpu`` the TPU's address for
@@ -255,6 +281,10 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     the other workers keep their own ``backup_<task>/`` there (to resume) and
     return a short summary. ``on_ready()`` is called once everything is checked and
     built, just before training (the CLI shows TensorFlow's held start-up lines then).
+    ``grid_scale`` enlarges the sample grids (``None``: tiles of at least 64 pixels, the
+    CLI's default); ``tensorboard_update_freq`` is Keras TensorBoard's ``update_freq``
+    (``"epoch"``, or a number of steps for per-step scalars too). Neither is part of the
+    config: they change what the run shows, not what it trains.
     """
     from recipes.registry import TrainConfig
     from zoo.errors import ConfigError
@@ -269,8 +299,15 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
 
     import zoo
     from recipes.strategy import make_strategy, worker_role
+    from zoo.images import check_scale, viewable_scale
     from zoo.io import ensure_writable_dir, float32_copy, save_keras_atomic, write_atomic
 
+    update_freq = check_update_freq(tensorboard_update_freq)
+    if grid_scale is not None:
+        try:
+            check_scale(grid_scale)
+        except ValueError as e:
+            raise RunError(str(e)) from None
     chief, role = worker_role(strategy)
     if chief:  # nothing is written before every input is checked (data, strategy, model)
         check_workdir(workdir, config.to_dict(), overwrite)
@@ -317,7 +354,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         lock = claim_workdir(workdir, config.to_dict(), overwrite, extra_files=data.extra_models)
         os.makedirs(paths["checkpoints"], exist_ok=True)
         trim_log(paths["losses.csv"], resumed_epochs(paths["backup"]))
-        grid = data.grid(paths["samples"])
+        grid = data.grid(paths["samples"], scale=grid_scale or viewable_scale(data.image_shape))
         snapshots = [zoo.GeneratorSnapshots(paths["generators"])] if config.keep_generators else []
         # The backup goes last: an epoch counts as done only once everything else has recorded it, so a
         # kill at an epoch's end redoes that epoch (its log row trimmed above) and loses nothing. It is
@@ -329,8 +366,8 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
             grid,
             zoo.FiniteModelCheckpoint(os.path.join(paths["checkpoints"], "last.weights.h5"),
                                       save_weights_only=True),
-            keras.callbacks.TensorBoard(paths["tensorboard"]),
-            keras.callbacks.CSVLogger(paths["losses.csv"], append=True),
+            zoo.TensorBoard(paths["tensorboard"], grid=grid, hparams=config.to_dict(), update_freq=update_freq),
+            zoo.CSVLogger(paths["losses.csv"], append=True),
             zoo.AtomicBackupAndRestore(paths["backup"], delete_checkpoint=False),
         ]
     else:  # only the chief writes samples, checkpoints, logs and models
@@ -395,7 +432,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
 class TrainingData:
     """What ``run`` trains on, from ``image_data`` or ``recipes.translation.translation_data``.
 
-    ``grid(directory)`` makes the sample-grid callback (also used for ``final.png``);
+    ``grid(directory, scale=1)`` makes the sample-grid callback (also used for ``final.png`` and TensorBoard);
     ``extra_models`` maps extra workdir files to GAN attributes saved beside ``generator.keras``.
     """
 
@@ -421,10 +458,77 @@ def image_data(config, cache_dir=None, download=False):
                             channels=config.channels, with_labels="num_classes" in options, repeat=True)
     return TrainingData(
         dataset=dataset, num_examples=source.spec.num_examples, image_shape=image_shape, model_options=options,
-        grid=lambda directory: zoo.SampleGrid(directory, n=config.samples, seed=config.seed),
+        grid=lambda directory, scale=1: zoo.SampleGrid(directory, n=config.samples, seed=config.seed, scale=scale),
         summary={"name": source.spec.name, "split": source.spec.split,
                  "num_examples": source.spec.num_examples, "image_shape": list(image_shape)},
     )
+
+
+def dataset_needs(dataset, cache_dir=None):
+    """What must be done once before a recipe can train on ``dataset`` on this machine: a list of short
+    steps, empty when nothing is (data that ships with the zoo, or already fetched into the cache)."""
+    from recipes import fetch
+    from recipes.data import LOCAL_NAMES
+    from recipes.translation import PAIRED_TASKS, UNPAIRED_TASKS
+    from zoo.io import cache_dir as zoo_cache
+
+    if dataset.startswith("pix2pix/"):
+        short = dataset[len("pix2pix/"):]
+        if os.path.isdir(os.path.join(zoo_cache(cache_dir), "datasets", "pix2pix", short)):
+            return []
+        return [f"{short}.tar.gz unpacked into <cache>/datasets/pix2pix/"]
+    if dataset.startswith("cycle_gan/"):
+        short = dataset[len("cycle_gan/"):]
+        if os.path.isdir(os.path.join(zoo_cache(cache_dir), "datasets", "cycle_gan", short)):
+            return []
+        return [f"TFDS download (--download), or {short}.zip unzipped into <cache>/datasets/cycle_gan/"]
+    if dataset in PAIRED_TASKS:
+        sources = [PAIRED_TASKS[dataset]]
+    elif dataset in UNPAIRED_TASKS:
+        sources = list(dict.fromkeys(UNPAIRED_TASKS[dataset][:2]))
+    else:
+        sources = [dataset]
+    fetchable = [s for s in sources if s in LOCAL_NAMES and s != "mnist_embedded"
+                 and not os.path.exists(fetch.dataset_path(s, cache_dir))]
+    steps = [f"python -m recipes.fetch {' '.join(fetchable)}"] if fetchable else []
+    if any(s not in LOCAL_NAMES for s in sources):  # a TFDS name: prepared by TFDS, not checked here
+        steps.append("TFDS download (--download)")
+    return steps
+
+
+def list_recipes(fmt="table", cache_dir=None, out=None):
+    """Prints the recipes (``--list``): a table of name, variant, dataset, what must be done first and a
+    description; or, for ``fmt="json"``, one JSON object per line with the recipe's config too."""
+    from recipes.registry import RECIPES, TrainConfig, recipe_description
+    from zoo.io import cache_dir as zoo_cache
+
+    out = out or sys.stdout
+    rows = []
+    for name, recipe in RECIPES.items():
+        dataset = recipe.get("dataset", TrainConfig.dataset)
+        rows.append({"name": name, "variant": recipe.get("variant", TrainConfig.variant), "dataset": dataset,
+                     "description": recipe_description(name), "needs": dataset_needs(dataset, cache_dir),
+                     "config": recipe})
+    if fmt == "json":
+        for row in rows:
+            print(json.dumps(row), file=out)
+        return
+    columns = ("name", "variant", "dataset")
+    widths = {c: max(len(c), *(len(row[c]) for row in rows)) for c in columns}
+    indent = " " * (sum(widths.values()) + 2 * len(columns))
+
+    def line(*cells):
+        return "  ".join(cell.ljust(widths[c]) for c, cell in zip(columns, cells))
+
+    print(line("RECIPE", "VARIANT", "DATASET") + "  DESCRIPTION", file=out)
+    for row in rows:
+        print(line(row["name"], row["variant"], row["dataset"]) + "  " + row["description"], file=out)
+        for step in row["needs"]:
+            print(f"{indent}needs first: {step}", file=out)
+    print("\nTrain one with `python -m recipes.train --recipe=NAME`; those without a 'needs first' line train "
+          f"right away.\n'needs first' is done once per machine: `python -m recipes.fetch` fills the zoo's cache "
+          f"(<cache> = {zoo_cache(cache_dir)}); --download lets TFDS download.\n"
+          "Each recipe's config: --list --list_format=json.", file=out)
 
 
 def main(argv):
@@ -433,12 +537,12 @@ def main(argv):
     held = HeldStderr().start()  # TensorFlow's start-up lines, shown once training starts
     message = None
     try:
-        from recipes.registry import RECIPES, make_config, parse_overrides
+        from recipes.registry import make_config, parse_overrides
         from zoo.errors import ZooError
 
         if FLAGS.list:
-            for name, recipe in RECIPES.items():
-                print(f"{name}: {json.dumps(recipe)}")
+            list_recipes(FLAGS.list_format, FLAGS.cache_dir)
+            held.drop()  # the listing is the whole output: TensorFlow's start-up lines are no news
             return
         try:
             overrides = parse_overrides(FLAGS.config)
@@ -448,7 +552,8 @@ def main(argv):
             config = make_config(FLAGS.recipe, overrides)
             workdir = FLAGS.workdir or os.path.join("runs", FLAGS.recipe)
             summary = run(config, workdir, FLAGS.strategy, FLAGS.cache_dir, FLAGS.download, FLAGS.overwrite,
-                          tpu=FLAGS.tpu, on_ready=held.release)
+                          tpu=FLAGS.tpu, on_ready=held.release, grid_scale=FLAGS.grid_scale,
+                          tensorboard_update_freq=FLAGS.tensorboard_update_freq)
         except (ZooError, RunError) as e:
             message = str(e)
     finally:  # bad input: only its error line; anything else: what was held, then the traceback

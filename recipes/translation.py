@@ -376,8 +376,8 @@ class TranslationGrid(SampleGrid):
     ``first``/``second``: float arrays in [-1, 1], (inputs, targets) or (images A, images B).
     """
 
-    def __init__(self, directory, first, second, every=1):
-        super().__init__(directory, n=len(first), every=every)
+    def __init__(self, directory, first, second, every=1, scale=1):
+        super().__init__(directory, n=len(first), every=every, scale=scale)
         self.first, self.second = first, second
 
     def grid(self):
@@ -405,7 +405,7 @@ def translation_data(config, cache_dir=None, download=False):
         options["input_channels"] = data.shapes[0][-1]
     return TrainingData(
         dataset=data.dataset, num_examples=data.num_examples, image_shape=data.shapes[1], model_options=options,
-        grid=lambda directory: TranslationGrid(directory, first, second),
+        grid=lambda directory, scale=1: TranslationGrid(directory, first, second, scale=scale),
         summary={"name": data.name, "split": data.split, "kind": data.kind, "num_examples": data.num_examples,
                  "shapes": [list(s) for s in data.shapes], "halves": list(data.names)},
         extra_models={"generator_b2a.keras": "generator_b2a"} if data.kind == "unpaired" else {},

@@ -1,5 +1,6 @@
 """Test set-up: quiet TF, two logical CPU devices (for MirroredStrategy tests), tiny nets."""
 
+import glob
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -34,6 +35,36 @@ def tiny_networks(latent_dim=4, image_shape=(4, 4, 1), batch_norm=True):
     y = keras.layers.LeakyReLU(0.2)(y)
     d = keras.Model(img, keras.layers.Dense(1, name="logits")(y), name="discriminator")
     return g, d
+
+
+def read_events(directory):
+    """``{tag: [(step, value)]}`` of the TensorBoard event files directly in ``directory`` (values: floats for
+    scalars, decoded uint8 arrays for images, the plugin's content bytes otherwise)."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(str(directory), "events.out.tfevents.*"))):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for v in event.summary.value:
+                plugin = v.metadata.plugin_data.plugin_name
+                if plugin == "scalars":
+                    value = float(tf.make_ndarray(v.tensor))
+                elif plugin == "images":
+                    value = tf.io.decode_png(tf.make_ndarray(v.tensor)[2]).numpy()
+                else:
+                    value = v.metadata.plugin_data.content
+                out.setdefault(v.tag, []).append((event.step, value))
+    return out
+
+
+def read_hparams(directory):
+    """The hyperparameters of the HParams session written in ``directory`` (``{name: value}``), or None."""
+    from google.protobuf import json_format
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    sessions = read_events(directory).get("_hparams_/session_start_info")
+    if not sessions:
+        return None
+    info = plugin_data_pb2.HParamsPluginData.FromString(sessions[-1][1]).session_start_info
+    return {k: json_format.MessageToDict(v) for k, v in info.hparams.items()}
 
 
 CONDITIONAL_TINY = dict(latent_dim=8, width=4, seed=0)

@@ -1,12 +1,14 @@
 """Callbacks for ``GAN.fit``."""
 
+import csv
 import json
 import os
 
 import numpy as np
 import keras
 
-from zoo.images import save_grid
+from zoo.ema import StandingStatistics, batch_norm_layers
+from zoo.images import check_scale, make_grid, save_png
 from zoo.io import float32_copy, save_keras_atomic, save_weights_atomic, write_atomic
 
 
@@ -19,28 +21,33 @@ class SampleGrid(keras.callbacks.Callback):
     InfoGAN one row per categorical code value (``grid_feed``).
 
     Args:
-        directory: where ``epoch_0001.png``, ``epoch_0002.png``, ... go (created).
+        directory: where ``epoch_0001.png``, ``epoch_0002.png``, ... go (created); ``None`` writes
+            no PNGs (the grid then serves ``zoo.TensorBoard`` and ``save`` only).
         n: number of samples in the grid (a square number looks best).
         seed: seed of the fixed latents.
         every: write a grid every ``every`` epochs (the last epoch always gets one).
+        scale: enlarge the grid ``scale`` times, nearest neighbour (3 makes 28x28 digits legible).
 
     Example:
-        >>> gan.fit(ds, epochs=10, callbacks=[SampleGrid("runs/samples", n=64)])
+        >>> gan.fit(ds, epochs=10, callbacks=[SampleGrid("runs/samples", n=64, scale=3)])
     """
 
-    def __init__(self, directory, n=64, seed=0, every=1):
+    def __init__(self, directory, n=64, seed=0, every=1, scale=1):
         super().__init__()
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"SampleGrid n must be a positive integer; got {n!r}.")
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"SampleGrid every must be a positive integer; got {every!r}.")
-        self.directory = os.fspath(directory)
-        self.n, self.seed, self.every = n, seed, every
+        self.directory = None if directory is None else os.fspath(directory)
+        self.n, self.seed, self.every, self.scale = n, seed, every, check_scale(scale)
         self._feed = self._cols = None
+        self._last_epoch = None
+        self._epoch_image = None  # (key, image): the grid of an epoch's end, shared by PNG and TensorBoard
         self.paths = []
 
     def on_train_begin(self, logs=None):
-        os.makedirs(self.directory, exist_ok=True)
+        if self.directory is not None:
+            os.makedirs(self.directory, exist_ok=True)
         self._last_epoch = self.params.get("epochs") if self.params else None
 
     def grid(self):
@@ -49,17 +56,180 @@ class SampleGrid(keras.callbacks.Callback):
             self._feed, self._cols = self.model.grid_feed(self.n, seed=self.seed)
         return self.model.generate(**self._feed), self._cols
 
-    def on_epoch_end(self, epoch, logs=None):
+    def image(self):
+        """The grid now as one uint8 ``(H, W, C)`` image, tiled and scaled: what the PNGs hold."""
+        images, cols = self.grid()
+        return make_grid(images, cols, scale=self.scale)
+
+    def due(self, epoch):
+        """Whether ``epoch`` (0-based) gets a grid: every ``every``-th, and the last of the ``fit``."""
         number = epoch + 1
-        if number % self.every and number != self._last_epoch:
+        return not number % self.every or number == self._last_epoch
+
+    def epoch_image(self, epoch):
+        """``image()`` at the end of ``epoch``, made once however many callbacks show it (the
+        PNG, ``zoo.TensorBoard``): it is remade when the epoch or the model's update counts differ."""
+        key = (epoch, _update_counts(self.model))
+        if self._epoch_image is None or self._epoch_image[0] != key:
+            self._epoch_image = (key, self.image())
+        return self._epoch_image[1]
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.directory is None or not self.due(epoch):
             return
-        self.save(os.path.join(self.directory, f"epoch_{number:04d}.png"))
+        self._write(os.path.join(self.directory, f"epoch_{epoch + 1:04d}.png"), self.epoch_image(epoch))
 
     def save(self, path):
         """Writes the current grid to ``path`` (the train CLI's ``final.png`` too)."""
-        images, cols = self.grid()
-        save_grid(images, path, cols=cols)
+        self._write(path, self.image())
+
+    def _write(self, path, image):
+        save_png(image, path)
         self.paths.append(path)
+
+
+def _update_counts(model):
+    """The update counts of a model's optimizers (a GAN's two): they change whenever its weights train."""
+    names = ("d_optimizer", "g_optimizer", "optimizer")
+    optimizers = [getattr(model, name, None) for name in names]
+    # convert_to_numpy, not int(): under a tf.distribute strategy the counter is a MirroredVariable.
+    return tuple(int(keras.ops.convert_to_numpy(o.iterations)) for o in optimizers
+                 if getattr(o, "iterations", None) is not None)
+
+
+def _learning_rate(optimizer):
+    """An optimizer's learning rate now, as a float (a ``LearningRateSchedule``'s value at its step)."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+    return float(keras.ops.convert_to_numpy(inner.learning_rate))
+
+
+def _hparam_items(values, prefix=""):
+    """``values`` flattened (``{"model": {"width": 64}}`` -> ``{"model.width": 64}``) with every value a
+    bool, int, float or str (others, None and tuples included, as their text)."""
+    out = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_hparam_items(value, f"{name}."))
+            continue
+        if isinstance(value, np.generic):
+            value = value.item()
+        out[name] = value if isinstance(value, (bool, int, float, str)) else str(value)
+    return out
+
+
+class TensorBoard(keras.callbacks.TensorBoard):
+    """``keras.callbacks.TensorBoard`` for a GAN: besides the losses, sample grids, both players'
+    learning rates and the run's hyperparameters.
+
+    * Images: ``samples`` (in the ``train`` run), the grid of ``grid``: a ``SampleGrid`` (the same
+      fixed latents, layout and scale as its PNGs; pass the one in the callback list and each grid is
+      generated once), an int (a grid of that many samples from fixed latents drawn with ``seed``,
+      enlarged ``scale`` times) or ``None`` (no images). Written after every ``grid_freq``-th epoch and
+      the last one, at step = epoch (0-based), as Keras's ``epoch_*`` scalars.
+    * Scalars ``epoch_d_learning_rate`` and ``epoch_g_learning_rate``: the discriminator's and the
+      generator's learning rates (a ``LearningRateSchedule``'s value at its optimizer's step). With
+      ``update_freq`` a number of steps, ``batch_*`` scalars of the losses and both rates every that
+      many steps too (and, unlike with Keras's callback, the ``epoch_*`` scalars of an epoch whose last
+      step is not a multiple of it are kept).
+    * Hyperparameters: ``hparams`` (a dict, e.g. a recipe's config; nested dicts flatten to
+      ``outer.inner``, values other than bool, int, float and str are written as text) once at train
+      start, into ``log_dir`` itself, so TensorBoard's HParams dashboard lists the run, with the scalars
+      of its ``train`` run as metrics. Without ``tensorboard.plugins.hparams`` they go to a text summary
+      ``hparams`` instead.
+
+    Other arguments are Keras's (``update_freq``, ``histogram_freq``, ...). The learning rates and
+    images are not added to the logs other callbacks see (``History``, ``CSVLogger``).
+
+    Example:
+        >>> grid = zoo.SampleGrid("runs/x/samples", n=64, scale=3)
+        >>> tb = zoo.TensorBoard("runs/x/tensorboard", grid=grid, hparams={"g_lr": 2e-4, "d_lr": 2e-4})
+        >>> gan.fit(ds, epochs=10, callbacks=[grid, tb])
+
+    Then ``tensorboard --logdir runs``. TensorBoard shows 10 images per tag unless it is started with
+    ``--samples_per_plugin=images=100`` (or 0 for all).
+    """
+
+    def __init__(self, log_dir="logs", grid=64, grid_freq=1, hparams=None, seed=0, scale=1, **kwargs):
+        super().__init__(log_dir=log_dir, **kwargs)
+        if not isinstance(grid_freq, int) or isinstance(grid_freq, bool) or grid_freq < 1:
+            raise ValueError(f"TensorBoard grid_freq must be a positive integer; got {grid_freq!r}.")
+        if isinstance(grid, bool) or not (grid is None or isinstance(grid, (int, SampleGrid))):
+            raise ValueError(f"TensorBoard grid must be a SampleGrid, a number of samples or None; got {grid!r}.")
+        if hparams is not None and not isinstance(hparams, dict):
+            raise ValueError(f"TensorBoard hparams must be a dict or None; got {type(hparams).__name__}.")
+        self._own_grid = isinstance(grid, int)
+        self.grid = SampleGrid(None, n=grid, seed=seed, every=grid_freq, scale=scale) if self._own_grid else grid
+        self.grid_freq = grid_freq
+        self.hparams = None if hparams is None else _hparam_items(hparams)
+        self._batches = 0
+
+    def set_model(self, model):  # the grid may not be in the callback list itself
+        super().set_model(model)
+        if self.grid is not None:
+            self.grid.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        if self.grid is not None:
+            self.grid.set_params(params)
+
+    def on_train_begin(self, logs=None):
+        if self._own_grid and getattr(self.model, "latent_dim", 0) is None:
+            from zoo.errors import ConfigError
+
+            raise ConfigError(
+                f"{type(self.model).__name__} translates images and has no latents to draw a sample grid from: "
+                "pass zoo.TensorBoard(grid=recipes.translation.TranslationGrid(None, inputs, targets)) to show "
+                "fixed examples, or grid=None for no images."
+            )
+        super().on_train_begin(logs)
+        self._batches = 0
+        self._last_epoch = self.params.get("epochs") if self.params else None
+        if self.hparams:
+            self._write_hparams()
+
+    def _learning_rates(self):
+        model = self.model
+        return {f"{player}_learning_rate": _learning_rate(opt)
+                for player, opt in (("d", getattr(model, "d_optimizer", None)),
+                                    ("g", getattr(model, "g_optimizer", None))) if opt is not None}
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batches += 1
+        super().on_train_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.update_freq != "epoch" and isinstance(logs, dict) and self._batches % self.update_freq == 0:
+            logs = {**logs, **self._learning_rates()}  # Keras writes batch_<key> for each
+        super().on_train_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+
+        with tf.summary.record_if(True):  # not subject to the per-step update_freq of the last batch
+            super().on_epoch_end(epoch, {**(logs or {}), **self._learning_rates()})
+            number = epoch + 1
+            if self.grid is not None and (not number % self.grid_freq or number == self._last_epoch):
+                # Keras's writer of the train run (a private property of Keras 3's callback: revisit if renamed).
+                with self._train_writer.as_default():
+                    tf.summary.image("samples", self.grid.epoch_image(epoch)[None], step=epoch)
+
+    def _write_hparams(self):
+        import tensorflow as tf
+
+        writer = tf.summary.create_file_writer(self.log_dir)
+        try:
+            with writer.as_default(), tf.summary.record_if(True):
+                try:
+                    from tensorboard.plugins.hparams import api as hp
+                except ImportError:  # no HParams plugin: a table in the Text dashboard
+                    rows = "\n".join(f"| {k} | {v} |" for k, v in self.hparams.items())
+                    tf.summary.text("hparams", f"| hyperparameter | value |\n|---|---|\n{rows}", step=0)
+                else:
+                    hp.hparams(self.hparams)
+        finally:
+            writer.close()
 
 
 def _all_finite(logs):
@@ -108,6 +278,10 @@ class GeneratorSnapshots(keras.callbacks.Callback):
     are skipped. These are the checkpoints a study picks its best one from (the
     minimum FID over checkpoints, as in Lucic et al. 2018).
 
+    Args:
+        directory: where the ``epoch_NNNN.keras`` files go (created if missing).
+        every: save after every ``every`` epochs (a positive integer).
+
     Example:
         >>> gan.fit(ds, epochs=4, steps_per_epoch=3906, callbacks=[GeneratorSnapshots("runs/x/generators")])
     """
@@ -153,6 +327,32 @@ class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
             save_keras_atomic(self.model, filepath)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+
+class CSVLogger(keras.callbacks.CSVLogger):
+    """``keras.callbacks.CSVLogger`` whose columns are the values logged, and no empty ``val_*`` ones.
+
+    Keras's logger, when the first epoch's logs hold no ``val_*`` key, adds a ``val_<key>`` column for
+    every key, in case validation starts at a later epoch (``validation_freq``), and fills them with
+    ``NA``. A GAN trains without validation data, so here the columns are exactly the keys logged at
+    the end of the first epoch (``val_*`` ones among them when that epoch was validated). When
+    appending to a file that has a header, its columns are kept, so the rows of a resumed run line up
+    with those written before. Same arguments as Keras's callback.
+    """
+
+    def on_train_begin(self, logs=None):
+        self._header_keys = None
+        if self.append and os.path.isfile(self.filename):
+            with open(self.filename, newline="") as f:
+                header = next(csv.reader(f, delimiter=self.sep), None)
+            if header and header[0] == "epoch":
+                self._header_keys = header[1:]
+        super().on_train_begin(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keys is None:  # set before Keras's own choice, which adds the val_* columns
+            self.keys = list(self._header_keys) if self._header_keys is not None else sorted(logs or {})
+        super().on_epoch_end(epoch, logs)
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -260,6 +460,10 @@ def adapt_callbacks(gan, callbacks, logged):
                 )
             cb = OnBothOptimizers(cb)
         out.append(cb)
+    batches = getattr(gan, "ema_standing_statistics", 0)
+    if (getattr(gan, "ema_generator", None) is not None and batches and batch_norm_layers(gan.ema_generator)
+            and not any(isinstance(cb, StandingStatistics) for cb in out)):
+        out.insert(0, StandingStatistics(batches, seed=gan.seed or 0))  # first: the others sample from it
     return out
 
 

@@ -106,7 +106,8 @@ def test_callback_warns_about_collapse(capsys):
     for w in gan.generator.weights:  # a generator that ignores z: every sample identical
         if "kernel" in w.path:
             w.assign(np.zeros(w.shape))
-    cb = SampleQuality(REAL, metrics=("pr",), extractor=ProjectionExtractor(), num_samples=16)
+    cb = SampleQuality(REAL, metrics=("pr",), extractor=ProjectionExtractor(), num_samples=16,
+                       collapse_min_steps=0)  # warn from the first evaluation (4 steps here)
     history = gan.fit(REAL, batch_size=16, epochs=1, callbacks=[cb], verbose=0)
     assert history.history["collapse_warning"] == [1.0] and history.history["diversity"][0] < 1e-3
     assert "probable mode collapse" in capsys.readouterr().out

@@ -1,5 +1,6 @@
 import csv
 import glob
+import io
 import json
 import os
 import subprocess
@@ -95,6 +96,8 @@ def test_cli_short_run(tmp_path):
     assert "Done in" in proc.stdout
     summary = json.loads((workdir / "summary.json").read_text())
     assert summary["recipe_config"]["seed"] == 3 and summary["recipe_config"]["batch_size"] == 8
+    png = tf.io.decode_png(tf.io.read_file(str(workdir / "samples" / "final.png")))
+    assert png.shape == (3 * (2 * 29 + 1), 3 * (2 * 29 + 1), 1), "the CLI enlarges 28x28 tiles 3 times by default"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -160,3 +163,86 @@ def test_lr_decay_runs_both_optimizers_down_to_zero_over_the_run(tmp_path):
         assert int(opt.iterations.numpy()) == total
         assert float(opt.learning_rate) == 0.0  # the end of the run: decayed to 0
         assert float(schedule(total // 2)) == pytest.approx(2e-4)  # the first half at the full rate
+
+
+def test_a_run_shows_grids_learning_rates_and_its_config_in_tensorboard(tmp_path):
+    from conftest import read_events, read_hparams
+
+    workdir = tmp_path / "tb"
+    config = tiny_config(steps_per_epoch=2)  # 4 steps: 2 epochs of 2
+    run(config, str(workdir), verbose=0, grid_scale=2, tensorboard_update_freq=2)
+    train = read_events(workdir / "tensorboard" / "train")
+    side = 2 * (2 * 29 + 1)  # 2x2 tiles of 28x28 with 1-pixel padding, twice enlarged
+    assert [(step, image.shape) for step, image in train["samples"]] == [(0, (side, side, 1)), (1, (side, side, 1))]
+    final = tf.io.decode_png(tf.io.read_file(str(workdir / "samples" / "final.png"))).numpy()
+    np.testing.assert_array_equal(train["samples"][-1][1], final)
+    for player in ("d", "g"):
+        assert train[f"epoch_{player}_learning_rate"] == [(0, pytest.approx(2e-4)), (1, pytest.approx(2e-4))]
+        assert [step for step, _ in train[f"batch_{player}_learning_rate"]] == [2, 4]
+    assert [step for step, _ in train["batch_d_loss"]] == [2, 4]
+    hparams = read_hparams(workdir / "tensorboard")
+    assert hparams["variant"] == "dcgan" and hparams["dataset"] == "mnist_embedded"
+    assert hparams["model.width"] == 4 and hparams["g_lr"] == pytest.approx(2e-4)
+    with open(workdir / "losses.csv") as f:
+        header = next(csv.reader(f))
+    assert header == ["epoch", "d_loss", "g_loss", "loss"], "no empty val_* columns"
+
+
+def test_grid_scale_and_update_freq_are_checked(tmp_path):
+    from recipes.train import check_update_freq
+
+    assert check_update_freq("epoch") == "epoch" and check_update_freq("batch") == 1
+    assert check_update_freq("25") == 25 and check_update_freq(3) == 3
+    for bad in ("often", 0, "-2", 1.5):
+        with pytest.raises(RunError, match="update frequency must be 'epoch', 'batch' or a positive number"):
+            check_update_freq(bad)
+    with pytest.raises(RunError, match="grid scale must be a positive integer"):
+        run(tiny_config(), str(tmp_path / "w"), verbose=0, grid_scale=0)
+    assert not (tmp_path / "w").exists(), "refused before anything is written"
+
+
+def test_list_describes_each_recipe_and_what_it_needs_first(tmp_path):
+    from recipes.registry import DESCRIPTIONS, RECIPES
+    from recipes.train import list_recipes
+
+    assert set(DESCRIPTIONS) == set(RECIPES), "every recipe has a description"
+    out = io.StringIO()
+    list_recipes(cache_dir=str(tmp_path), out=out)  # an empty cache: nothing fetched
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["RECIPE", "VARIANT", "DATASET", "DESCRIPTION"]
+
+    def entry(name):
+        i = next(i for i, line in enumerate(lines) if line.split()[:1] == [name])
+        needs = []
+        for line in lines[i + 1:]:
+            if not line.startswith(" "):
+                break
+            needs.append(line.strip())
+        return lines[i], needs
+
+    row, needs = entry("dcgan_mnist")
+    assert row.split()[1:3] == ["dcgan", "mnist_embedded"] and DESCRIPTIONS["dcgan_mnist"] in row and needs == []
+    assert entry("dcgan_fashion_mnist")[1] == ["needs first: python -m recipes.fetch fashion_mnist"]
+    assert entry("cyclegan_mnist2fashion_mnist")[1] == ["needs first: python -m recipes.fetch mnist fashion_mnist"]
+    assert entry("dcgan_cifar10")[1] == ["needs first: TFDS download (--download)"]
+    assert entry("pix2pix_edges2mnist")[1] == [], "made from the embedded MNIST"
+    # Once fetched, a recipe needs nothing more.
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "fashion_mnist.npz").write_bytes(b"")
+    out = io.StringIO()
+    list_recipes(cache_dir=str(tmp_path), out=out)
+    lines = out.getvalue().splitlines()
+    assert entry("dcgan_fashion_mnist")[1] == []
+
+
+def test_cli_list_json_lines(tmp_path):
+    from recipes.registry import RECIPES
+
+    proc = _cli("--list", "--list_format=json", f"--cache_dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["name"] for r in rows] == list(RECIPES)
+    fm = next(r for r in rows if r["name"] == "dcgan_fashion_mnist")
+    assert fm["needs"] == ["python -m recipes.fetch fashion_mnist"] and fm["description"]
+    assert fm["config"] == json.loads(json.dumps(RECIPES["dcgan_fashion_mnist"]))
+    assert proc.stderr == "", "TensorFlow's start-up lines are not part of a listing"

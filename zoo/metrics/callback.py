@@ -20,6 +20,13 @@ pairwise distance of generated features over that of real features. The
 callback logs ``collapse_warning = 1`` and prints why when diversity drops
 below ``collapse_diversity`` (default 0.5), or when recall or coverage (if
 measured) falls below ``collapse_ratio`` (default 0.5) times its best value so far.
+It does so only once the generator has taken at least ``collapse_min_steps``
+updates (default 500; its optimizer's count, so a resumed or fine-tuned GAN
+counts its earlier training): a generator a few steps from its random start has
+not had the time to spread over the data, so low diversity or recall then is no
+sign of collapse. Before that
+``collapse_warning`` is logged as 0; diversity, recall and coverage are measured
+(and their best values kept) all along.
 """
 
 import os
@@ -63,18 +70,27 @@ class SampleQuality(keras.callbacks.Callback):
         min_delta: the improvement that counts.
         log_dir: write TensorBoard scalars ``quality/<metric>`` here.
         real_key: a name for the real set, to cache its features on disk (see ``evaluate``).
+        collapse_diversity, collapse_ratio: the collapse thresholds (see the module docstring).
+        collapse_min_steps: generator updates before a collapse warning can be raised (0: from the
+            first evaluation; see the module docstring).
+        verbose: print each evaluation's values, and show the progress of the real features'
+            extraction when training starts (0: neither). The generated images' extraction
+            runs inside the epoch's progress bar and shows no progress of its own.
     """
 
     def __init__(self, real_images, metrics=("fid",), extractor="inception", every=1, num_samples=2000,
                  num_real=None, seed=0, batch_size=64, monitor=None, best_path=None, patience=None,
                  min_delta=0.0, log_dir=None, real_key=None, collapse_diversity=0.5, collapse_ratio=0.5,
-                 verbose=1, **metric_options):
+                 verbose=1, collapse_min_steps=500, **metric_options):
         super().__init__()
         self.metrics = check_metrics(metrics)
         if not isinstance(every, int) or every < 1:
             raise ConfigError(f"every must be a positive number of epochs; got {every!r}.")
         if patience is not None and (not isinstance(patience, int) or patience < 1):
             raise ConfigError(f"patience must be a positive number of evaluations or None; got {patience!r}.")
+        if isinstance(collapse_min_steps, bool) or not isinstance(collapse_min_steps, int) or collapse_min_steps < 0:
+            raise ConfigError(f"collapse_min_steps must be a number of generator updates >= 0; got "
+                              f"{collapse_min_steps!r}.")
         if best_path is not None and not str(best_path).endswith(".keras"):
             raise ConfigError(f"best_path must end in .keras; got {best_path!r}.")
         self.monitor = monitor or self._default_monitor()
@@ -88,6 +104,7 @@ class SampleQuality(keras.callbacks.Callback):
         self.batch_size, self.best_path, self.patience, self.min_delta = batch_size, best_path, patience, min_delta
         self.log_dir, self.real_key, self.verbose = log_dir, real_key, verbose
         self.collapse_diversity, self.collapse_ratio = collapse_diversity, collapse_ratio
+        self.collapse_min_steps = collapse_min_steps
         self.metric_options = metric_options
         self.results, self.best, self.best_epoch = [], None, None
         self._wait, self._peak, self._writer = 0, {}, None
@@ -113,8 +130,9 @@ class SampleQuality(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.extractor = get_extractor(self.extractor_spec)
         # Real features are always needed: diversity is measured relative to theirs.
+        # Before the first epoch's bar: progress is shown (verbose=1) where it cannot break Keras's lines.
         self._real = real_features(self.real_images, self.extractor, self.num_real, self.real_key,
-                                   batch_size=self.batch_size)
+                                   batch_size=self.batch_size, verbose="auto" if self.verbose else 0)
         self._real_diversity = mean_pairwise_distance(self._real, seed=self.seed)
         self._z = self.model.latents(self.num_samples, seed=self.seed)
         if self.log_dir:
@@ -127,11 +145,14 @@ class SampleQuality(keras.callbacks.Callback):
             return
         logs = logs if logs is not None else {}
         fake = check_images(self.model.generate(z=self._z, batch_size=256), "generated images")
-        fake_feats = self.extractor.features(fake, self.batch_size)
+        # The epoch's bar is still open here (Keras ends it after the user callbacks): no progress.
+        fake_feats = self.extractor.features(fake, self.batch_size, verbose=0)
         values, _ = compute_metrics(self.metrics, fake, self._real, self.extractor, fake_feats=fake_feats,
-                                    batch_size=self.batch_size, **self.metric_options)
+                                    batch_size=self.batch_size, verbose=0, **self.metric_options)
         values["diversity"] = mean_pairwise_distance(fake_feats, seed=self.seed) / self._real_diversity
         reasons = self._collapse_reasons(values)
+        if self._generator_updates(epoch) < self.collapse_min_steps:
+            reasons = []  # too early to tell collapse from a generator still near its random start
         values["collapse_warning"] = float(bool(reasons))
         logs.update(values)
         self.results.append((epoch, dict(values)))
@@ -142,6 +163,14 @@ class SampleQuality(keras.callbacks.Callback):
             print(f"\nEpoch {epoch + 1}: sample quality ({self.num_samples} samples, {self.extractor.name}): {shown}")
         if reasons:
             print(f"\nEpoch {epoch + 1}: WARNING probable mode collapse: {'; '.join(reasons)}.")
+
+    def _generator_updates(self, epoch):
+        """The generator's update count: its optimizer's (training before this fit included), else the
+        train steps of this fit's epochs up to ``epoch``."""
+        optimizer = getattr(self.model, "g_optimizer", None)
+        if optimizer is None or getattr(optimizer, "iterations", None) is None:
+            return (epoch + 1) * ((self.params or {}).get("steps") or 0)
+        return int(optimizer.iterations)
 
     def _collapse_reasons(self, values):
         reasons = []
