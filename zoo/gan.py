@@ -112,6 +112,11 @@ class GAN(Sampler, keras.Model):
             (``sampling_generator``); ``generator`` stays the live one.
         ema_start: the first ``ema_start`` generator updates copy the weights
             instead of averaging them (the average then starts from trained weights).
+        ema_standing_statistics: batches (>= 0) over which the average's
+            batch-norm statistics are re-estimated from its own activations at
+            the end of every ``fit`` epoch (``zoo.ema``: the copied statistics
+            describe the live weights, not the averaged ones, and make its samples
+            worse); 0 keeps the copies. No effect without batch norm in G.
         augment: ``None`` or a DiffAugment policy (``"translation,cutout"``, with
             ``"color"``): random differentiable transformations of every image D
             sees in training, real and generated alike (``zoo.augment``); for small
@@ -151,6 +156,7 @@ class GAN(Sampler, keras.Model):
         pack=1,
         ema_decay=None,
         ema_start=0,
+        ema_standing_statistics=32,
         augment=None,
         **kwargs,
     ):
@@ -181,7 +187,7 @@ class GAN(Sampler, keras.Model):
                          historical_averaging, unrolled_steps, pack)
         self.augment = ",".join(check_policy(augment)) or None
         self._check_networks()
-        self._set_ema(ema_decay, ema_start)
+        self._set_ema(ema_decay, ema_start, ema_standing_statistics)
         self.d_loss_names = tuple(self.d_loss_names) + tuple(self._extra_d_terms)
         self.g_loss_names = tuple(self.g_loss_names) + tuple(self._extra_g_terms)
         names = self.d_loss_names + self.g_loss_names + ("loss",) + tuple(self.metric_names)
@@ -240,8 +246,9 @@ class GAN(Sampler, keras.Model):
             self.d_history_averages = self._history["d"].variables
             self.g_history_averages = self._history["g"].variables
 
-    def _set_ema(self, ema_decay, ema_start):
+    def _set_ema(self, ema_decay, ema_start, standing=0):
         """Validates the EMA options and builds ``ema_generator`` (a frozen copy of G) when on."""
+        self.ema_standing_statistics = check_number("ema_standing_statistics", standing, 0, integer=True)
         if ema_decay is not None:
             ok = isinstance(ema_decay, (int, float, np.integer, np.floating)) and not isinstance(ema_decay, bool)
             if not ok or not 0.0 <= ema_decay < 1.0:
@@ -826,6 +833,7 @@ class GAN(Sampler, keras.Model):
             "pack": self.pack,
             "ema_decay": self.ema_decay,
             "ema_start": self.ema_start,
+            "ema_standing_statistics": self.ema_standing_statistics,
             "augment": self.augment,
         }
 

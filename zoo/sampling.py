@@ -191,25 +191,28 @@ class Sampler:
         """
         if n is not None:
             check_sample_count(n, batch_size, 4 * (int(np.prod(self.sample_shape)) + self.latent_dim))
+        inputs = self.model_inputs(n, z, seed, labels, codes, categorical, continuous, noise)
+        count = len(inputs[0]) if isinstance(inputs, list) else len(inputs)
+        check_sample_count(count, batch_size, 4 * int(np.prod(self.sample_shape)))
+        out = []
+        for i in range(0, count, batch_size):
+            feed = [x[i : i + batch_size] for x in inputs] if isinstance(inputs, list) else inputs[i : i + batch_size]
+            out.append(ops.convert_to_numpy(self.sampling_generator(feed, training=False)))
+        return np.concatenate(out, axis=0)
+
+    def model_inputs(self, n=None, z=None, seed=None, labels=None, codes=None, categorical=None, continuous=None,
+                     noise=None):
+        """What ``generate`` feeds the generator, checked: the latents ``(n, latent_dim)`` for a
+        generator with one input, else one array per input in the generator's input order (labels,
+        codes and noise drawn or checked as ``generate`` describes)."""
         z = self._check_latents(n, z, seed)
-        check_sample_count(len(z), batch_size, 4 * int(np.prod(self.sample_shape)))
         labels = self._check_labels(labels, len(z))
         codes = self._check_codes(codes, categorical, continuous, len(z), seed)
         noise = self._check_noise(noise, len(z), seed)
-        out = []
-        for i in range(0, len(z), batch_size):
-            feed = z[i : i + batch_size]
-            if labels is not None or codes is not None or noise:
-                by_name = {"z": feed}
-                if labels is not None:
-                    by_name[LABELS] = labels[i : i + batch_size]
-                if codes is not None:
-                    by_name[CODES] = codes[i : i + batch_size]
-                for name, value in (noise or {}).items():
-                    by_name[name] = value[i : i + batch_size]
-                feed = [by_name[name] for name in self._input_names()]
-            out.append(ops.convert_to_numpy(self.sampling_generator(feed, training=False)))
-        return np.concatenate(out, axis=0)
+        if labels is None and codes is None and not noise:
+            return z
+        by_name = {"z": z, LABELS: labels, CODES: codes, **(noise or {})}
+        return [by_name[name] for name in self._input_names()]
 
     def grid_inputs(self, n, seed=None):
         """``(z, labels, cols)`` for a sample grid of about ``n`` images.

@@ -12,7 +12,9 @@ from zoo.errors import ConfigError
 
 
 def make_gan(ema_decay=0.9, ema_start=0, strategy=None, lr=0.1, **kwargs):
-    """Tiny dense GAN (batch norm in G) trained with plain SGD, so every step is deterministic."""
+    """Tiny dense GAN (batch norm in G) trained with plain SGD, so every step is deterministic. The
+    batch-norm statistics stay the live generator's copies unless a test asks for standing ones."""
+    kwargs.setdefault("ema_standing_statistics", 0)
     keras.utils.set_random_seed(0)
     g, d = tiny_networks()
     gan = GAN(g, d, seed=0, ema_decay=ema_decay, ema_start=ema_start, **kwargs)
@@ -148,6 +150,19 @@ def test_fit_under_mirrored_strategy_updates_the_average(mirrored):
     assert not np.allclose(gan.ema_generator.get_weights()[0], gan.generator.get_weights()[0])
 
 
+def test_standing_statistics_under_mirrored_strategy_reach_every_replica(mirrored):
+    from zoo.ema import batch_norm_layers
+
+    with mirrored.scope():
+        gan = make_gan(0.5, ema_standing_statistics=3)
+    gan.fit(data(), batch_size=8, epochs=1, verbose=0, shuffle=False)
+    (bn,) = batch_norm_layers(gan.ema_generator)
+    (live,) = batch_norm_layers(gan.generator)
+    parts = [p.numpy() for p in mirrored.experimental_local_results(bn.moving_variance.value)]
+    np.testing.assert_array_equal(parts[0], parts[1])
+    assert not np.allclose(parts[0], live.moving_variance.numpy())
+
+
 def test_config_round_trip_and_variants():
     gan = make_gan(0.99, ema_start=5)
     config = gan.get_config()
@@ -187,3 +202,48 @@ def test_train_cli_saves_the_average_as_generator_keras(tmp_path):
     for a, b in zip(generator.get_weights(), gan.ema_generator.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert not all(np.array_equal(a, b) for a, b in zip(generator.get_weights(), gan.generator.get_weights()))
+
+
+def test_standing_statistics_are_the_averaged_generators_own():
+    from zoo.ema import batch_norm_layers, standing_statistics
+
+    gan = make_gan(ema_decay=0.9, lr=0.5)
+    gan.fit(data(64), batch_size=8, epochs=2, verbose=0)
+    ema = gan.ema_generator
+    (bn,) = batch_norm_layers(ema)
+    features = keras.Model(ema.inputs, bn.input)  # what the batch-norm layer sees
+    weights = snapshot(ema.weights)
+    copied = np.asarray(bn.moving_mean).copy()
+    assert standing_statistics(ema, gan, batches=8, batch_size=32, seed=5) == 1
+    # the mean, over the 8 batches, of each batch's statistics of the averaged generator's own activations
+    seen = [np.asarray(features(gan.model_inputs(32, seed=5 + i))) for i in range(8)]
+    seen = [s.reshape(-1, s.shape[-1]) for s in seen]
+    np.testing.assert_allclose(np.asarray(bn.moving_mean), np.mean([s.mean(0) for s in seen], 0), rtol=1e-4,
+                               atol=1e-5)
+    np.testing.assert_allclose(np.asarray(bn.moving_variance), np.mean([s.var(0) for s in seen], 0), rtol=1e-3,
+                               atol=1e-5)
+    assert not np.allclose(copied, np.asarray(bn.moving_mean))  # the copied statistics were the live G's
+    # nothing else changed: trainable weights, momentum, the frozen flag
+    changed = [w.path for w, before in zip(ema.weights, weights) if not np.array_equal(np.asarray(w), before)]
+    assert sorted(changed) == sorted([bn.moving_mean.path, bn.moving_variance.path])
+    assert bn.momentum == 0.99 and not bn.trainable and not ema.trainable
+    with pytest.raises(ConfigError, match="batch_size >= 2"):
+        standing_statistics(ema, gan, batch_size=1)
+
+
+@pytest.mark.parametrize("batches", [0, 4])
+def test_fit_ends_every_epoch_with_the_averages_own_statistics(batches):
+    from zoo.ema import batch_norm_layers, standing_statistics
+
+    gan = make_gan(ema_decay=0.9, lr=0.5, ema_standing_statistics=batches)
+    gan.fit(data(64), batch_size=8, epochs=1, verbose=0)
+    (bn,) = batch_norm_layers(gan.ema_generator)
+    (live,) = batch_norm_layers(gan.generator)
+    after_fit = np.asarray(bn.moving_variance).copy()
+    if not batches:  # the copies of the live generator's statistics
+        np.testing.assert_array_equal(after_fit, np.asarray(live.moving_variance))
+        return
+    assert not np.allclose(after_fit, np.asarray(live.moving_variance))
+    standing_statistics(gan.ema_generator, gan, batches=batches, seed=0)  # what the epoch's end computed
+    np.testing.assert_allclose(np.asarray(bn.moving_variance), after_fit, rtol=1e-5)
+    assert GAN.from_config(gan.get_config()).ema_standing_statistics == batches
