@@ -7,10 +7,11 @@ Quick start:
 """
 
 from zoo import losses, metrics
+from zoo.version import __version__
 from zoo.acgan import ACGAN
 from zoo.began import BEGAN
-from zoo.callbacks import (AtomicBackupAndRestore, FiniteModelCheckpoint, GeneratorSnapshots, SampleGrid,
-                           StopOnNonFinite)
+from zoo.callbacks import (AtomicBackupAndRestore, CSVLogger, FiniteModelCheckpoint, GeneratorSnapshots,
+                           SampleGrid, StopOnNonFinite, TensorBoard)
 from zoo.cgan import CGAN, ConditionalGAN
 from zoo.cyclegan import CycleGAN
 from zoo.dcgan import DCGAN
@@ -30,10 +31,11 @@ from zoo.stylegan import StyleGAN
 from zoo.study import StudyBEGAN, StudyGAN
 
 __all__ = [
+    "__version__",
     "GAN", "DCGAN", "ConditionalGAN", "CGAN", "ACGAN", "InfoGAN", "SNGAN", "SAGAN", "ProGAN", "StyleGAN",
     "BEGAN", "StudyGAN", "StudyBEGAN", "Pix2Pix", "CycleGAN", "ImagePool",
     "SampleGrid", "SampleQuality", "StopOnNonFinite", "FiniteModelCheckpoint", "AtomicBackupAndRestore",
-    "GeneratorSnapshots",
+    "GeneratorSnapshots", "TensorBoard", "CSVLogger",
     "LinearDecay", "linear_decay_optimizers",
     "metrics", "losses", "VARIANTS", "build_variant",
     "list_pretrained", "describe", "load", "export", "save_preset", "write_preset", "PretrainedGenerator",

@@ -44,7 +44,7 @@ def _header(entry):
 
 
 def _usage(entry, use):
-    lines = ["```python", "import zoo", f"g = zoo.load({use!r})  # a keras.Model; or the path of this folder"]
+    lines = ["```python", "import zoo", f"g = zoo.load({use!r})  # a keras.Model (a catalogue name or a preset folder)"]
     if entry.variant in ("cgan", "acgan"):
         lines.append("images = g.generate(16, labels=7, seed=0)  # sixteen 7s, in [-1, 1]")
     elif entry.variant == "infogan":

@@ -43,6 +43,7 @@ from zoo.images import save_grid
 from zoo.io import float32_copy, save_compact_keras, sha256_file as sha256_of, write_atomic
 from zoo.model_card import model_card
 from zoo.sampling import Sampler
+from zoo.version import __version__
 
 __all__ = ["CATALOGUE", "PretrainedEntry", "PretrainedGenerator", "ChecksumError", "list_pretrained",
            "describe", "load", "export", "save_preset", "write_preset", "load_gan", "resolve_preset",
@@ -446,12 +447,13 @@ def write_preset(name, folder, *, overwrite=False, samples=64):
 
 
 def _write_folder_docs(entry, sampler, folder, samples, use):
-    data = {"format": PRESET_FORMAT, "version": PRESET_VERSION, "entry": entry.to_json()}
+    data = {"format": PRESET_FORMAT, "version": PRESET_VERSION, "written_by": f"keras-gan-zoo {__version__}",
+            "entry": entry.to_json()}
     write_atomic(os.path.join(folder, PRESET_FILE), (json.dumps(data, indent=1) + "\n").encode())
     image = None
     if samples:
         feed, cols = sampler.grid_feed(samples, seed=0)
-        save_grid(sampler.generate(**feed), os.path.join(folder, "samples.png"), cols=cols)  # SCALE-TODO
+        save_grid(sampler.generate(**feed), os.path.join(folder, "samples.png"), cols=cols, scale=2)
         image = "samples.png"
     card = model_card(entry, samples=image, latent_dim=sampler.latent_dim, use=use)
     write_atomic(os.path.join(folder, "README.md"), card.encode())

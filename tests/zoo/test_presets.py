@@ -170,3 +170,11 @@ def test_from_preset_in_a_fresh_process_for_every_catalogue_entry():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(proc.stdout.splitlines()) == len(zoo.list_pretrained())
+
+
+def test_the_version_is_one_number_for_the_package_and_the_presets(trained):
+    import importlib.metadata
+
+    _, folder, _ = trained
+    assert zoo.__version__ == importlib.metadata.version("keras-gan-zoo")
+    assert json.load(open(os.path.join(folder, "preset.json")))["written_by"] == f"keras-gan-zoo {zoo.__version__}"

@@ -1,0 +1,3 @@
+"""The keras-gan-zoo version (pyproject.toml reads it from here)."""
+
+__version__ = "0.2.0"
