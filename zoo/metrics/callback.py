@@ -62,6 +62,8 @@ class SampleQuality(keras.callbacks.Callback):
         every: evaluate after every ``every``-th epoch (and never more often).
         num_samples: generated images per evaluation (fixed latents, drawn with ``seed``).
         num_real: real images to use (default: all of ``real_images``).
+        seed: the seed of the fixed latents.
+        batch_size: images per batch of the feature extractor.
         monitor: the metric that decides "best" and early stopping (default: the first of
             fid, kid, f1, is that is computed).
         best_path: a ``.keras`` path; the generator is saved there (atomically) whenever
