@@ -32,6 +32,7 @@ import numpy as np
 
 from exports import parity
 from zoo.io import sha256_file
+from zoo.pretrained import PretrainedGenerator
 from exports.errors import ExportError, ParityError
 from exports.generator import (GeneratorSpec, TensorInfo, describe_generator, load_generator,
                                sample_inputs)
@@ -282,6 +283,7 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
     _check_conflicts(out, paths, overwrite)
 
     model, source = load_generator(generator)
+    model = getattr(model, "generator", model) if isinstance(model, PretrainedGenerator) else model  # the network
     spec = describe_generator(model)
     groups, _ = _parity_plan(formats, paths, litert_runtime(), fp16_tolerance)
     # Keras outputs, SavedModel, ONNX, two LiteRT models, one parity process per runtime, placing.

@@ -78,7 +78,12 @@ def resolve_generator_path(path):
 
 
 def load_generator(source):
-    """Returns ``(model, description)`` for a ``keras.Model``, a ``zoo.GAN``, a path or a workdir."""
+    """Returns ``(model, description)`` for a ``keras.Model``, a ``zoo.GAN``, a path or a workdir.
+
+    A GAN (or a ``gan.keras`` file) gives its sampling generator as a ``zoo.PretrainedGenerator``,
+    which knows its latent distribution, as ``generator.keras`` files do; ``.generator`` is the
+    Keras network itself (what exports take).
+    """
     import keras
 
     import zoo
@@ -87,7 +92,9 @@ def load_generator(source):
 
     if isinstance(source, zoo.GAN):
         which = "generator" if source.sampling_generator is source.generator else "ema_generator"
-        return source.sampling_generator, f"<{type(source).__name__}.{which}>"  # the EMA weights when kept
+        # the EMA weights when kept, with the GAN's latent distribution (a PretrainedGenerator)
+        return (zoo.PretrainedGenerator.of(source) if source.latent_dim else source.sampling_generator,
+                f"<{type(source).__name__}.{which}>")
     if isinstance(source, keras.Model):
         return source, f"<keras.Model {source.name!r}>"
     if not isinstance(source, (str, os.PathLike)):
@@ -101,7 +108,7 @@ def load_generator(source):
     except ZooError as e:
         raise ExportError(str(e)) from None
     if isinstance(model, zoo.GAN):
-        return model.sampling_generator, path
+        return (zoo.PretrainedGenerator.of(model) if model.latent_dim else model.sampling_generator), path
     return model, path
 
 

@@ -395,7 +395,9 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         grid.save(os.path.join(paths["samples"], "final.png"))
         # Generators are saved in float32 whatever the training precision (exports check parity in float32);
         # gan.keras keeps the training policy, to resume as it ran.
-        save_keras_atomic(float32_copy(gan.sampling_generator), paths["generator.keras"])  # EMA weights if any
+        # EMA weights if any, with the latent distribution, so that the file samples as the GAN does
+        save_keras_atomic(zoo.PretrainedGenerator.of(gan) if gan.latent_dim else float32_copy(gan.sampling_generator),
+                          paths["generator.keras"])
         for name, attribute in data.extra_models.items():  # CycleGAN's generator_b2a.keras
             save_keras_atomic(float32_copy(getattr(gan, attribute)), paths[name])
         save_keras_atomic(gan, paths["gan.keras"])

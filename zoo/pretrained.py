@@ -67,8 +67,13 @@ class PretrainedGenerator(Sampler, keras.Model):
 
     Args:
         generator: the generator, a built ``keras.Model`` (``z`` -> images in [-1, 1]).
-        entry: its catalogue or preset entry (sets ``latent_distribution``); ``None`` for a bare file.
+        entry: its catalogue or preset entry; ``None`` for a file the catalogue does not describe.
+        latent_distribution: what ``latents`` draws, ``"normal"`` (N(0, 1)) or ``"uniform"``
+            (U(-1, 1)): the distribution the generator was trained on (default: the entry's, else normal).
         **kwargs: ``keras.Model`` arguments (``name``).
+
+    The train CLI saves ``generator.keras`` (and ``GeneratorSnapshots`` its snapshots) as one
+    (``PretrainedGenerator.of(gan)``), so a saved generator samples from the right latents.
 
     Class-conditional entries (``cgan_mnist``, ``acgan_mnist``) take ``labels=``: one class for
     every sample or one per sample (``num_classes`` says how many there are).
@@ -79,16 +84,29 @@ class PretrainedGenerator(Sampler, keras.Model):
         >>> same = g(g.latents(16, seed=0))       # the same images, as a tensor
     """
 
-    def __init__(self, generator, entry=None, **kwargs):
+    def __init__(self, generator, entry=None, latent_distribution=None, **kwargs):
         if entry is not None and not isinstance(entry, PretrainedEntry):
             raise ConfigError(f"entry must be a PretrainedEntry or None; got {type(entry).__name__}.")
+        if isinstance(generator, PretrainedGenerator):  # one wrapper, whatever was loaded
+            latent_distribution = latent_distribution or generator.latent_distribution
+            entry = entry or generator.entry
+            generator = generator.generator
+        latent_distribution = latent_distribution or (entry.latent_distribution if entry is not None else "normal")
+        if latent_distribution not in ("normal", "uniform"):
+            raise ConfigError(f"latent_distribution must be 'normal' or 'uniform'; got {latent_distribution!r}.")
         kwargs.setdefault("name", entry.name if entry is not None else "pretrained_generator")
         super().__init__(**kwargs)
         self.generator = generator
         self.entry = entry
-        if entry is not None:
-            self.latent_distribution = entry.latent_distribution
+        self.latent_distribution = latent_distribution
         self.built = True
+
+    @classmethod
+    def of(cls, gan):
+        """A zoo GAN's sampling generator (its weight average when it keeps one), in float32, with the
+        GAN's latent distribution: what the train CLI saves as ``generator.keras``."""
+        return cls(float32_copy(gan.sampling_generator), latent_distribution=gan.latent_distribution,
+                   name=gan.generator.name)
 
     @property
     def model(self):
@@ -113,7 +131,8 @@ class PretrainedGenerator(Sampler, keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(generator=keras.saving.serialize_keras_object(self.generator),
-                      entry=None if self.entry is None else self.entry.to_json())
+                      entry=None if self.entry is None else self.entry.to_json(),
+                      latent_distribution=self.latent_distribution)
         return config
 
     @classmethod

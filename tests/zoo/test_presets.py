@@ -178,3 +178,23 @@ def test_the_version_is_one_number_for_the_package_and_the_presets(trained):
     _, folder, _ = trained
     assert zoo.__version__ == importlib.metadata.version("keras-gan-zoo")
     assert json.load(open(os.path.join(folder, "preset.json")))["written_by"] == f"keras-gan-zoo {zoo.__version__}"
+
+
+def test_saved_generators_remember_their_latent_distribution(tmp_path):
+    """A generator trained on U(-1, 1) latents must be sampled (and scored) with them, from any file."""
+    from exports.generator import load_generator
+    from zoo.metrics.evaluate import sample_images
+
+    keras.utils.set_random_seed(0)
+    gan = zoo.StudyGAN(image_shape=(8, 8, 1), latent_dim=4, seed=0)  # latent_distribution="uniform"
+    gan.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
+    gan.fit(images, batch_size=8, epochs=1, verbose=0, callbacks=[zoo.GeneratorSnapshots(tmp_path / "g")])
+    gan.save(tmp_path / "gan.keras")
+    uniform = gan.latents(6, seed=3)
+    assert uniform.min() >= -1 and uniform.max() <= 1
+    for path in (tmp_path / "g" / "epoch_0001.keras", tmp_path / "gan.keras"):
+        model, _ = load_generator(str(path))
+        assert isinstance(model, zoo.PretrainedGenerator) and model.latent_distribution == "uniform", path
+        np.testing.assert_allclose(model.latents(6, seed=3), uniform)
+        np.testing.assert_allclose(sample_images(model, 6, seed=3), gan.generate(6, seed=3), atol=1e-5)

@@ -38,6 +38,7 @@ from zoo.errors import ConfigError
 from zoo.io import save_keras_atomic
 from zoo.metrics.evaluate import check_metrics, compute_metrics, get_extractor, real_features
 from zoo.metrics.extractor import check_images
+from zoo.pretrained import PretrainedGenerator
 
 _LOWER_IS_BETTER = {"fid", "kid"}
 
@@ -172,7 +173,7 @@ class SampleQuality(keras.callbacks.Callback):
         optimizer = getattr(self.model, "g_optimizer", None)
         if optimizer is None or getattr(optimizer, "iterations", None) is None:
             return (epoch + 1) * ((self.params or {}).get("steps") or 0)
-        return int(optimizer.iterations)
+        return int(keras.ops.convert_to_numpy(optimizer.iterations))  # a MirroredVariable under a strategy
 
     def _collapse_reasons(self, values):
         reasons = []
@@ -201,7 +202,7 @@ class SampleQuality(keras.callbacks.Callback):
         if self._improved(value):
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.best_path:
-                save_keras_atomic(self.model.sampling_generator, self.best_path)  # the EMA copy if any
+                save_keras_atomic(PretrainedGenerator.of(self.model), self.best_path)  # the EMA copy if any
             return
         self._wait += 1
         if self.patience is not None and self._wait >= self.patience:
