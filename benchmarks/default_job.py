@@ -62,7 +62,7 @@ def main(argv=None):
     with open(os.path.join(workdir, "summary.json")) as f:
         summary = json.load(f)
     result = {"tag": args.tag, "recipe": args.recipe, "seed": args.seed, "config": args.config,
-              "command": " ".join(["python -m recipes.train"] + command[3:]),
+              "command": " ".join(["python -m recipes.train"] + [c.replace(ROOT + os.sep, "") for c in command[3:]]),
               "wall_seconds": round(wall, 1), "train_seconds": summary.get("train_seconds"),
               "train_steps": summary.get("epochs", 0) * summary.get("steps_per_epoch", 0),
               "confident_fraction": report["generated"]["confident_fraction"],
