@@ -676,6 +676,14 @@ class GAN(Sampler, keras.Model):
 
     # ------------------------------------------------------------------ fit
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a tf.distribute strategy, Keras's fit builds the model from one batch of a new distributed
+        # iterator, then drops that iterator while its prefetch threads still run, which can crash
+        # TensorFlow (a segmentation fault in EpochIterator.reset, seen under load). A GAN is built at
+        # construction, so it needs no batch: the iterator is only used when a layer is still unbuilt.
+        built = all(layer.built for layer in self._flatten_layers())
+        return super()._maybe_symbolic_build(iterator=None if built else iterator, data_batch=data_batch)
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """``keras.Model.fit`` after checking that the data fits this GAN.
 
