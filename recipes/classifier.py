@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from recipes.cli import fail  # noqa: E402
+from recipes.cli import HeldStderr, fail  # noqa: E402  (no TensorFlow: it starts while stderr is held)
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", "weights",
                            "mnist_classifier.keras")
@@ -322,13 +322,20 @@ def main(argv):
         _check_args(FLAGS.out, FLAGS.epochs, FLAGS.batch_size, FLAGS.learning_rate, FLAGS.limit)
     except RunError as e:
         _fail(str(e))
-    from zoo.errors import ZooError
-
+    message = None
+    held = HeldStderr().start()  # TensorFlow's start-up lines: replayed unless the input was bad
     try:
-        summary = run(FLAGS.out, FLAGS.epochs, FLAGS.seed, FLAGS.dataset, FLAGS.batch_size,
-                      FLAGS.learning_rate, FLAGS.limit, FLAGS.cache_dir)
-    except (ZooError, RunError) as e:
-        _fail(str(e).strip().splitlines()[0])
+        from zoo.errors import ZooError
+
+        try:
+            summary = run(FLAGS.out, FLAGS.epochs, FLAGS.seed, FLAGS.dataset, FLAGS.batch_size,
+                          FLAGS.learning_rate, FLAGS.limit, FLAGS.cache_dir)
+        except (ZooError, RunError) as e:
+            message = str(e).strip().splitlines()[0]
+    finally:
+        held.drop() if message else held.release()
+    if message:
+        _fail(message)
     print(json.dumps(summary, indent=2))
     print(f"Test accuracy {summary['test_accuracy']:.4f} after {summary['train_seconds']} s; wrote "
           f"{FLAGS.out} and {summary_path(os.path.abspath(FLAGS.out))}.")

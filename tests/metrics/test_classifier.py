@@ -185,4 +185,5 @@ def test_cli_unknown_dataset_fails_with_one_line(tmp_path):
     proc = _cli(f"--out={tmp_path / 'c.keras'}", "--dataset=no_such_digits.npz")
     assert proc.returncode == 2
     assert "error: No such file: no_such_digits.npz." in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == ["error: No such file: no_such_digits.npz."]  # no TF start-up lines
     assert not (tmp_path / "c.keras").exists()
