@@ -91,4 +91,5 @@ def test_every_catalogue_entry_loads_and_matches_its_checksum(name):
     g = zoo.load(name)
     assert g.image_shape == tuple(entry.image_shape)
     assert g.generate(2, seed=0).shape == (2, *entry.image_shape)
-    assert entry.metrics and entry.command.count("recipes.train") == 1
+    # one command that trains it: the train CLI, or the study's runner (which trains through it)
+    assert entry.metrics and entry.command.count("recipes.train") + entry.command.count("benchmarks/study.py") == 1
