@@ -88,13 +88,12 @@ def load_generator(source):
 
     import zoo
     from zoo.errors import ZooError
-    from zoo.pretrained import load_keras_file
+    from zoo.pretrained import load_keras_file, saved_generator
 
     if isinstance(source, zoo.GAN):
         which = "generator" if source.sampling_generator is source.generator else "ema_generator"
         # the EMA weights when kept, with the GAN's latent distribution (a PretrainedGenerator)
-        return (zoo.PretrainedGenerator.of(source) if source.latent_dim else source.sampling_generator,
-                f"<{type(source).__name__}.{which}>")
+        return saved_generator(source), f"<{type(source).__name__}.{which}>"
     if isinstance(source, keras.Model):
         return source, f"<keras.Model {source.name!r}>"
     if not isinstance(source, (str, os.PathLike)):
@@ -108,7 +107,7 @@ def load_generator(source):
     except ZooError as e:
         raise ExportError(str(e)) from None
     if isinstance(model, zoo.GAN):
-        return (zoo.PretrainedGenerator.of(model) if model.latent_dim else model.sampling_generator), path
+        return saved_generator(model), path
     return model, path
 
 

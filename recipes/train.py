@@ -301,6 +301,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
     from recipes.strategy import make_strategy, worker_role
     from zoo.images import check_scale, viewable_scale
     from zoo.io import ensure_writable_dir, float32_copy, save_keras_atomic, write_atomic
+    from zoo.pretrained import saved_generator
 
     update_freq = check_update_freq(tensorboard_update_freq)
     if grid_scale is not None:
@@ -396,8 +397,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
         # Generators are saved in float32 whatever the training precision (exports check parity in float32);
         # gan.keras keeps the training policy, to resume as it ran.
         # EMA weights if any, with the latent distribution, so that the file samples as the GAN does
-        save_keras_atomic(zoo.PretrainedGenerator.of(gan) if gan.latent_dim else float32_copy(gan.sampling_generator),
-                          paths["generator.keras"])
+        save_keras_atomic(saved_generator(gan), paths["generator.keras"])
         for name, attribute in data.extra_models.items():  # CycleGAN's generator_b2a.keras
             save_keras_atomic(float32_copy(getattr(gan, attribute)), paths[name])
         save_keras_atomic(gan, paths["gan.keras"])

@@ -9,7 +9,7 @@ import keras
 
 from zoo.ema import StandingStatistics, batch_norm_layers
 from zoo.images import check_scale, make_grid, save_png
-from zoo.pretrained import PretrainedGenerator
+from zoo.pretrained import saved_generator
 from zoo.io import save_keras_atomic, save_weights_atomic, write_atomic
 
 
@@ -298,7 +298,7 @@ class GeneratorSnapshots(keras.callbacks.Callback):
             return
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, f"epoch_{epoch + 1:04d}.keras")
-        save_keras_atomic(PretrainedGenerator.of(self.model), path)
+        save_keras_atomic(saved_generator(self.model), path)
 
 
 class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):

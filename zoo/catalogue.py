@@ -75,7 +75,8 @@ class PretrainedEntry:
 
 CATALOGUE = {
     "dcgan_mnist": PretrainedEntry(
-        name="dcgan_mnist", class_name="zoo>DCGAN", seed=0, variant="dcgan", dataset="mnist_embedded (10,000 real MNIST digits)",
+        name="dcgan_mnist", class_name="zoo>DCGAN", seed=0,
+        variant="dcgan", dataset="mnist_embedded (10,000 real MNIST digits)",
         image_shape=(28, 28, 1), file="dcgan_mnist.generator.keras",
         sha256="0d2cd4401e7cf7c5f074e5b8e3c43915ee17e51bd15d73a34b748e9b79381e65",
         command="python -m recipes.train --recipe=dcgan_mnist --seed=0",
@@ -88,7 +89,8 @@ CATALOGUE = {
         notes="20 epochs, latent 100, width 64; 3 min 20 s on 2 CPU cores.",
     ),
     "dcgan_fashion_mnist": PretrainedEntry(
-        name="dcgan_fashion_mnist", class_name="zoo>DCGAN", seed=0, variant="dcgan", dataset="fashion_mnist (60,000 train images)",
+        name="dcgan_fashion_mnist", class_name="zoo>DCGAN", seed=0,
+        variant="dcgan", dataset="fashion_mnist (60,000 train images)",
         image_shape=(28, 28, 1), file="dcgan_fashion_mnist.generator.keras",
         sha256="9eeffe657adc0b0e99e12e1646cacf431a6101aea7666e5bee2abd8fd61b59da",
         command="python -m recipes.fetch fashion_mnist && python -m recipes.train "
@@ -124,7 +126,8 @@ CATALOGUE = {
     ),
     # WGAN-GP as in Gulrajani et al. (5 critic steps, lambda 10, Adam(1e-4, 0.5, 0.9), layer-norm critic).
     "wgan_gp_fashion_mnist": PretrainedEntry(
-        name="wgan_gp_fashion_mnist", class_name="zoo>DCGAN", seed=0, variant="dcgan", dataset="fashion_mnist (60,000 train images)",
+        name="wgan_gp_fashion_mnist", class_name="zoo>DCGAN", seed=0,
+        variant="dcgan", dataset="fashion_mnist (60,000 train images)",
         image_shape=(28, 28, 1), file="wgan_gp_fashion_mnist.generator.keras",
         sha256="83eb8da2dc7c7711019b2a436f525c88478226f6b6a30c2be240aedcbe0bbec1",
         command="python -m recipes.fetch fashion_mnist && python -m recipes.train "
@@ -171,7 +174,8 @@ CATALOGUE = {
     # InfoGAN: generate(n, categorical=k, continuous=[c1, c2]); categorical value k draws mostly the digit
     # metrics["code_to_digit"][k] (an unsupervised model: the order of its codes is arbitrary).
     "infogan_mnist": PretrainedEntry(
-        name="infogan_mnist", class_name="zoo>InfoGAN", seed=2, variant="infogan", dataset="mnist (60,000 train digits, labels unused)",
+        name="infogan_mnist", class_name="zoo>InfoGAN", seed=2,
+        variant="infogan", dataset="mnist (60,000 train digits, labels unused)",
         image_shape=(28, 28, 1), file="infogan_mnist.generator.keras",
         sha256="cb750d1d21f6ee50f75c3e2ee5cc3efdfa87f1d93af527f35752a73dcf795fe9",
         command="python -m recipes.fetch mnist && python -m recipes.train --recipe=infogan_mnist --seed=2 "
@@ -192,7 +196,8 @@ CATALOGUE = {
     ),
     # One of the image architectures: SAGAN (SN in G and D, self-attention at 14x14, hinge, TTUR).
     "sagan_fashion_mnist": PretrainedEntry(
-        name="sagan_fashion_mnist", class_name="zoo>SAGAN", seed=0, variant="sagan", dataset="fashion_mnist (60,000 train images)",
+        name="sagan_fashion_mnist", class_name="zoo>SAGAN", seed=0,
+        variant="sagan", dataset="fashion_mnist (60,000 train images)",
         image_shape=(28, 28, 1), file="sagan_fashion_mnist.generator.keras",
         sha256="ee7101a174df1a67ee1c787648723c7ed1d14316e34bbf130c66a9f8e9c72f47",
         command="python -m recipes.fetch fashion_mnist && python -m recipes.train "

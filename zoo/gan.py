@@ -58,9 +58,8 @@ from zoo import penalties as penalties_lib
 from zoo.distribute import replica_average, replica_mean
 from zoo.errors import ConfigError, DataError
 from zoo.pretrained import load_gan
-from zoo.sampling import Sampler, check_seed
+from zoo.sampling import Sampler, check_latent_distribution, check_seed
 
-LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
 def _is_keras_model(obj):
@@ -171,11 +170,7 @@ class GAN(Sampler, keras.Model):
                 "discriminator must be a built keras.Model (e.g. a functional "
                 f"model from zoo.networks); got {type(discriminator).__name__}."
             )
-        if latent_distribution not in LATENT_DISTRIBUTIONS:
-            raise ConfigError(
-                f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; "
-                f"got {latent_distribution!r}."
-            )
+        check_latent_distribution(latent_distribution)
         self.generator = generator
         self.discriminator = discriminator
         self.adversarial_loss = losses_lib.get_loss(loss)

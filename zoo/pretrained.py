@@ -42,12 +42,12 @@ from zoo.errors import ConfigError, DatasetUnavailableError, ZooError, did_you_m
 from zoo.images import save_grid
 from zoo.io import float32_copy, save_compact_keras, sha256_file as sha256_of, write_atomic
 from zoo.model_card import model_card
-from zoo.sampling import Sampler
+from zoo.sampling import Sampler, check_latent_distribution
 from zoo.version import __version__
 
 __all__ = ["CATALOGUE", "PretrainedEntry", "PretrainedGenerator", "ChecksumError", "list_pretrained",
            "describe", "load", "export", "save_preset", "write_preset", "load_gan", "resolve_preset",
-           "load_keras_file", "load_generator_file"]
+           "load_keras_file", "load_generator_file", "saved_generator"]
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 
@@ -73,7 +73,7 @@ class PretrainedGenerator(Sampler, keras.Model):
         **kwargs: ``keras.Model`` arguments (``name``).
 
     The train CLI saves ``generator.keras`` (and ``GeneratorSnapshots`` its snapshots) as one
-    (``PretrainedGenerator.of(gan)``), so a saved generator samples from the right latents.
+    (``saved_generator(gan)``), so a saved generator samples from the right latents.
 
     Class-conditional entries (``cgan_mnist``, ``acgan_mnist``) take ``labels=``: one class for
     every sample or one per sample (``num_classes`` says how many there are).
@@ -91,22 +91,14 @@ class PretrainedGenerator(Sampler, keras.Model):
             latent_distribution = latent_distribution or generator.latent_distribution
             entry = entry or generator.entry
             generator = generator.generator
-        latent_distribution = latent_distribution or (entry.latent_distribution if entry is not None else "normal")
-        if latent_distribution not in ("normal", "uniform"):
-            raise ConfigError(f"latent_distribution must be 'normal' or 'uniform'; got {latent_distribution!r}.")
+        latent_distribution = check_latent_distribution(
+            latent_distribution or (entry.latent_distribution if entry is not None else "normal"))
         kwargs.setdefault("name", entry.name if entry is not None else "pretrained_generator")
         super().__init__(**kwargs)
         self.generator = generator
         self.entry = entry
         self.latent_distribution = latent_distribution
         self.built = True
-
-    @classmethod
-    def of(cls, gan):
-        """A zoo GAN's sampling generator (its weight average when it keeps one), in float32, with the
-        GAN's latent distribution: what the train CLI saves as ``generator.keras``."""
-        return cls(float32_copy(gan.sampling_generator), latent_distribution=gan.latent_distribution,
-                   name=gan.generator.name)
 
     @property
     def model(self):
@@ -148,6 +140,16 @@ class PretrainedGenerator(Sampler, keras.Model):
         return (f"PretrainedGenerator({name!r}, image_shape={self.image_shape}, "
                 f"latent_dim={self.latent_dim}{classes})")
 
+
+
+def saved_generator(gan):
+    """What a zoo GAN saves as its generator (``generator.keras``, snapshots, exports): its sampling
+    generator (the weight average when it keeps one) in float32, as a ``PretrainedGenerator`` that
+    records the GAN's latent distribution; a translator (no latents) as its bare network."""
+    network = float32_copy(gan.sampling_generator)
+    if not gan.latent_dim:
+        return network
+    return PretrainedGenerator(network, latent_distribution=gan.latent_distribution, name=gan.generator.name)
 
 
 def list_pretrained():

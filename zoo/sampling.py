@@ -20,7 +20,7 @@ import os
 import numpy as np
 from keras import ops
 
-from zoo.errors import DataError
+from zoo.errors import ConfigError, DataError
 
 LABELS = "labels"
 CODES = "codes"
@@ -421,6 +421,16 @@ class Sampler:
 
 
 MAX_SEED = 2**32 - 1
+
+
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+
+
+def check_latent_distribution(value):
+    """``value`` if it names a latent distribution ``Sampler.latents`` draws from, else a ``ConfigError``."""
+    if value not in LATENT_DISTRIBUTIONS:
+        raise ConfigError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; got {value!r}.")
+    return value
 
 
 def check_seed(seed, error=DataError):

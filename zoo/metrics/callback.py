@@ -38,7 +38,7 @@ from zoo.errors import ConfigError
 from zoo.io import save_keras_atomic
 from zoo.metrics.evaluate import check_metrics, compute_metrics, get_extractor, real_features
 from zoo.metrics.extractor import check_images
-from zoo.pretrained import PretrainedGenerator
+from zoo.pretrained import saved_generator
 
 _LOWER_IS_BETTER = {"fid", "kid"}
 
@@ -202,7 +202,7 @@ class SampleQuality(keras.callbacks.Callback):
         if self._improved(value):
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.best_path:
-                save_keras_atomic(PretrainedGenerator.of(self.model), self.best_path)  # the EMA copy if any
+                save_keras_atomic(saved_generator(self.model), self.best_path)  # the EMA copy if any
             return
         self._wait += 1
         if self.patience is not None and self._wait >= self.patience:

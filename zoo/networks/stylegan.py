@@ -52,11 +52,11 @@ from keras import layers, ops
 from layers import AdaIN, EqualizedConv2D, EqualizedDense, MinibatchStdDev, NoiseInjection, PixelNorm
 from zoo.errors import ConfigError
 from zoo.networks.dcgan import upsampling_plan
+from zoo.sampling import check_latent_distribution
 
 STYLES_LAYER = "styles"
 SYNTHESIS_LAYER = "synthesis"
 NOISE_PREFIX = "noise_"
-LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
 # --------------------------------------------------------------------------- option checks
@@ -163,10 +163,7 @@ class StyleMapping(keras.layers.Layer):
         self.w_avg_decay = _number("w_avg_decay", w_avg_decay, 0.0, 1.0, False,
                                    "the decay of the average w; the paper: 0.995")
         self.truncation_psi = check_psi(truncation_psi)
-        if latent_distribution not in LATENT_DISTRIBUTIONS:
-            raise ConfigError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; got "
-                              f"{latent_distribution!r}.")
-        self.latent_distribution = latent_distribution
+        self.latent_distribution = check_latent_distribution(latent_distribution)
         self.seed = seed
         self.mapping = keras.Sequential(
             [PixelNorm(name="pixel_norm")]
