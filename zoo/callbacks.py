@@ -462,8 +462,9 @@ def adapt_callbacks(gan, callbacks, logged):
             cb = OnBothOptimizers(cb)
         out.append(cb)
     batches = getattr(gan, "ema_standing_statistics", 0)
-    if (getattr(gan, "ema_generator", None) is not None and batches and batch_norm_layers(gan.ema_generator)
-            and not any(isinstance(cb, StandingStatistics) for cb in out)):
+    # Standing statistics draw the average's inputs as latents: translators (no latents) keep the copies.
+    if (getattr(gan, "ema_generator", None) is not None and batches and gan.latent_dim is not None
+            and batch_norm_layers(gan.ema_generator) and not any(isinstance(cb, StandingStatistics) for cb in out)):
         out.insert(0, StandingStatistics(batches, seed=gan.seed or 0))  # first: the others sample from it
     return out
 

@@ -115,7 +115,8 @@ class GAN(Sampler, keras.Model):
             batch-norm statistics are re-estimated from its own activations at
             the end of every ``fit`` epoch (``zoo.ema``: the copied statistics
             describe the live weights, not the averaged ones, and make its samples
-            worse); 0 keeps the copies. No effect without batch norm in G.
+            worse); 0 keeps the copies. No effect without batch norm in G, nor
+            for translators (Pix2Pix: the statistics would need input images).
         augment: ``None`` or a DiffAugment policy (``"translation,cutout"``, with
             ``"color"``): random differentiable transformations of every image D
             sees in training, real and generated alike (``zoo.augment``); for small
