@@ -37,8 +37,9 @@ class AdaIN(keras.layers.Layer):
                 f"shapes {x_shape} and {w_shape}."
             )
         channels = int(x_shape[-1])
-        self.style_scale = EqualizedDense(channels, gain=1.0, lr_multiplier=self.lr_multiplier, name="style_scale")
-        self.style_bias = EqualizedDense(channels, gain=1.0, lr_multiplier=self.lr_multiplier, name="style_bias")
+        dense = dict(gain=1.0, lr_multiplier=self.lr_multiplier, dtype=self.dtype_policy)
+        self.style_scale = EqualizedDense(channels, name="style_scale", **dense)
+        self.style_bias = EqualizedDense(channels, name="style_bias", **dense)
         self.style_scale.build(w_shape)
         self.style_bias.build(w_shape)
         self.built = True

@@ -39,9 +39,9 @@ class SelfAttention(keras.layers.Layer):
         self.spectral_norm = bool(spectral_norm)
 
     def _conv(self, filters, name):
-        conv = keras.layers.Conv2D(filters, 1, use_bias=False, name=name,
+        conv = keras.layers.Conv2D(filters, 1, use_bias=False, name=name, dtype=self.dtype_policy,
                                    kernel_initializer=keras.initializers.GlorotUniform(seed=None))
-        return SpectralNormalization(conv, name=f"sn_{name}") if self.spectral_norm else conv
+        return SpectralNormalization(conv, name=f"sn_{name}", dtype=self.dtype_policy) if self.spectral_norm else conv
 
     def build(self, input_shape):
         if len(input_shape) != 4 or input_shape[-1] is None:

@@ -118,7 +118,8 @@ class VirtualBatchNormalization(keras.layers.Layer):
         w = 1.0 / (r + 1.0)
         mean = (1.0 - w) * ref_mean + w * own_mean
         var = (1.0 - w) * ref_sq + w * own_sq - ops.square(mean)
-        y = (x - mean) * ops.rsqrt(ops.maximum(var, 0.0) + self.epsilon) * self.gamma + self.beta
+        gamma, beta = ops.cast(self.gamma, "float32"), ops.cast(self.beta, "float32")  # bfloat16 under a mixed policy
+        y = (x - mean) * ops.rsqrt(ops.maximum(var, 0.0) + self.epsilon) * gamma + beta
         return ops.cast(y, inputs.dtype)
 
     def get_config(self):
