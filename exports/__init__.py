@@ -15,7 +15,7 @@ The names below are imported on first use, so ``import exports`` (and the CLI's
 argument checks) do not start TensorFlow.
 """
 
-import importlib
+from recipes.cli import lazy_names
 
 _NAMES = {
     "export_generator": "exports.api",
@@ -36,13 +36,4 @@ _NAMES = {
 __all__ = sorted(_NAMES)
 
 
-def __getattr__(name):
-    if name in _NAMES:
-        value = getattr(importlib.import_module(_NAMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'exports' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_NAMES))
+__getattr__, __dir__ = lazy_names(__name__, _NAMES)

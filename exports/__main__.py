@@ -4,7 +4,8 @@
     python -m exports --generator=runs/dcgan_mnist/generator.keras --out=exported \\
         --formats=saved_model,onnx --name=mnist --version=2 --opset=17
 
-``--generator`` is a ``.keras`` file or a recipe workdir (holding generator.keras).
+``--generator`` is a ``.keras`` file, a recipe workdir (holding generator.keras), a preset folder or a
+catalogue name (``zoo.list_pretrained()``), loaded as ``zoo.pretrained.load_generator`` loads it.
 Writes ``DIR/<name>/<version>/`` (SavedModel), ``DIR/<name>-v<version>.onnx``,
 ``.tflite`` and ``.fp16.tflite``, ``DIR/models.config`` and ``DIR/manifest.json``;
 see the "Export a generator" section of README.md. Bad input stops with one ``error: ...`` line and exit status 2.
@@ -20,10 +21,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 # recipes.cli imports no TensorFlow: importing zoo here would start it before its start-up lines are held.
-from recipes.cli import HeldStderr, fail as _fail, flags_parser  # noqa: E402
+from recipes.cli import HeldStderr, fail as _fail, flags_parser, no_arguments  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("generator", None, "A .keras generator file or a recipe workdir holding generator.keras.")
+flags.DEFINE_string("generator", None, "A .keras generator file, a recipe workdir holding generator.keras, a "
+                    "preset folder or a catalogue name.")
 flags.DEFINE_string("out", None, "Output directory of the export.")
 flags.DEFINE_string("formats", "saved_model,onnx,litert", "Comma-separated formats: saved_model, onnx, litert.")
 flags.DEFINE_string("name", "generator", "Model name (TF Serving model name and file stem).")
@@ -47,8 +49,7 @@ def _int_flag(name):
 
 
 def main(argv):
-    if len(argv) > 1:
-        _fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --generator=runs/dcgan_mnist.")
+    no_arguments(argv, "--generator=runs/dcgan_mnist")
     if not FLAGS.generator:
         _fail("--generator is required: a .keras file or a recipe workdir holding generator.keras.")
     if not FLAGS.out:

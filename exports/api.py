@@ -31,8 +31,8 @@ import tempfile
 import numpy as np
 
 from exports import parity
+from zoo.catalogue import CATALOGUE
 from zoo.io import sha256_file
-from zoo.pretrained import PretrainedGenerator
 from exports.errors import ExportError, ParityError
 from exports.generator import (GeneratorSpec, TensorInfo, describe_generator, load_generator,
                                sample_inputs)
@@ -229,17 +229,19 @@ def _verify(root, groups, tolerances, spec, npz_path, reference, scratch, litert
 # --------------------------------------------------------------------------- export
 
 
-def export_generator(generator, out_dir, formats=FORMATS, name="generator", version=1,
+def export_generator(generator, out_dir, formats=FORMATS, name=None, version=1,
                      opset=DEFAULT_OPSET, overwrite=False, fp16_tolerance=parity.FLOAT16_TOLERANCE,
                      serving_base_path="/models", seed=0, verbose="auto"):
     """Exports a generator to SavedModel / ONNX / LiteRT, verifies each artifact, returns the manifest.
 
     Args:
-        generator: a functional ``keras.Model`` (or a ``zoo.GAN``, whose generator is taken), a
-            path to a ``.keras`` file, or a recipe workdir containing ``generator.keras``.
+        generator: a functional ``keras.Model`` (or a ``zoo.GAN``, whose generator is taken: the
+            weight average when it keeps one), a path to a ``.keras`` file, a recipe workdir containing
+            ``generator.keras``, a preset folder or a catalogue name (``zoo.pretrained.load_generator``).
         out_dir: where the export goes (layout in this module's docstring).
         formats: any of ``"saved_model"``, ``"onnx"``, ``"litert"`` (list or comma-separated).
-        name: the model name (TF Serving model name, directory and file stem).
+        name: the model name (TF Serving model name, directory and file stem); default: the entry's
+            name for a catalogue name (``"dcgan_mnist"``), else ``"generator"``.
         version: a positive integer, the TF Serving version directory.
         opset: the ONNX opset (13 to 18).
         overwrite: replace an existing export of the same ``name`` and ``version``.
@@ -266,6 +268,8 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
         >>> manifest["parity"]["max_abs_error"]["onnx"]
     """
     formats = check_formats(formats)
+    if name is None:
+        name = generator if isinstance(generator, str) and generator in CATALOGUE else "generator"
     name = check_name(name)
     version = check_version(version)
     if "onnx" in formats:
@@ -282,8 +286,8 @@ def export_generator(generator, out_dir, formats=FORMATS, name="generator", vers
     paths = artifact_paths(name, version)
     _check_conflicts(out, paths, overwrite)
 
-    model, source = load_generator(generator)
-    model = getattr(model, "generator", model) if isinstance(model, PretrainedGenerator) else model  # the network
+    loaded = load_generator(generator)
+    model, source = loaded.network, loaded.source  # the Keras network (a PretrainedGenerator's generator)
     spec = describe_generator(model)
     groups, _ = _parity_plan(formats, paths, litert_runtime(), fp16_tolerance)
     # Keras outputs, SavedModel, ONNX, two LiteRT models, one parity process per runtime, placing.

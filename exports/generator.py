@@ -1,6 +1,10 @@
 """Finding, loading and describing the generator to export.
 
-A generator (DESIGN.md, "The generator contract") is a functional
+Finding and loading are the zoo's (``zoo.pretrained.load_generator``: catalogue names, preset
+folders, ``.keras`` files, recipe workdirs, GANs and models in memory); this module turns its input
+errors into ``ExportError``.
+
+A generator (README, "Export a generator") is a functional
 ``keras.Model`` whose inputs are ``keras.Input`` layers with meaningful names
 (``z``, ``labels``, ``codes``, ...) and whose one output is a batch of NHWC
 float32 images in [-1, 1]. ``GeneratorSpec`` records what an exported artifact
@@ -8,14 +12,12 @@ must reproduce: the input names, shapes and dtypes, and the image shape.
 """
 
 import dataclasses
-import os
 import re
 
 import numpy as np
 
 from exports.errors import ExportError
 
-GENERATOR_FILE = "generator.keras"
 OUTPUT_NAME = "images"
 # Signature keys and ONNX tensor names stay portable with this alphabet.
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -52,63 +54,44 @@ class GeneratorSpec:
         return {"inputs": [t.to_dict() for t in self.inputs], "outputs": [self.output.to_dict()]}
 
 
+def _as_export_error(error):
+    """The loader's input errors as ``ExportError`` (what exports raise); a checksum or download failure
+    keeps its own class."""
+    from zoo.errors import ConfigError, ZooError
+
+    if type(error) in (ZooError, ConfigError):
+        return ExportError(str(error))
+    return error
+
+
 def resolve_generator_path(path):
-    """The ``.keras`` file named by ``path`` (a ``.keras`` file or a recipe workdir)."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        candidate = os.path.join(path, GENERATOR_FILE)
-        if os.path.isfile(candidate):
-            return candidate
-        raise ExportError(
-            f"{path!r} is a directory without {GENERATOR_FILE}: pass a .keras file or the "
-            "workdir of a finished training run (python -m recipes.train writes "
-            f"<workdir>/{GENERATOR_FILE})."
-        )
-    if os.path.isfile(path):
-        if not path.endswith(".keras"):
-            raise ExportError(
-                f"{path!r} is not a .keras file: pass a generator saved with "
-                "model.save('....keras') or a recipe workdir containing generator.keras."
-            )
-        return path
-    raise ExportError(
-        f"{path!r} does not exist: pass a .keras file or a recipe workdir containing "
-        f"{GENERATOR_FILE}."
-    )
+    """What ``path`` names, checked without loading it: a ``.keras`` file (a recipe workdir gives its
+    generator.keras), a preset folder or a catalogue name (``zoo.pretrained.locate_generator``)."""
+    from zoo.errors import ZooError
+    from zoo.pretrained import locate_generator
+
+    try:
+        return locate_generator(path)[1]
+    except ZooError as e:
+        raise _as_export_error(e) from None
 
 
 def load_generator(source):
-    """Returns ``(model, description)`` for a ``keras.Model``, a ``zoo.GAN``, a path or a workdir.
+    """Returns ``(model, description)`` for a ``keras.Model``, a ``zoo.GAN``, a path, a workdir, a preset
+    folder or a catalogue name: ``zoo.pretrained.load_generator`` (the zoo's one loading path: checksums,
+    archive checks, safe mode), its input errors raised as ``ExportError``.
 
-    A GAN (or a ``gan.keras`` file) gives its sampling generator as a ``zoo.PretrainedGenerator``,
+    A GAN (or a ``gan.keras`` file) gives the generator it ships as a ``zoo.PretrainedGenerator``,
     which knows its latent distribution, as ``generator.keras`` files do; ``.generator`` is the
     Keras network itself (what exports take).
     """
-    import keras
-
-    import zoo
     from zoo.errors import ZooError
-    from zoo.pretrained import load_keras_file, saved_generator
+    from zoo.pretrained import load_generator as load
 
-    if isinstance(source, zoo.GAN):
-        which = "generator" if source.sampling_generator is source.generator else "ema_generator"
-        # the EMA weights when kept, with the GAN's latent distribution (a PretrainedGenerator)
-        return saved_generator(source), f"<{type(source).__name__}.{which}>"
-    if isinstance(source, keras.Model):
-        return source, f"<keras.Model {source.name!r}>"
-    if not isinstance(source, (str, os.PathLike)):
-        raise ExportError(
-            "generator must be a keras.Model, a path to a .keras file or a recipe workdir; "
-            f"got {type(source).__name__}."
-        )
-    path = resolve_generator_path(source)
     try:
-        model = load_keras_file(path)  # the zoo's one loading path: archive checks, then safe mode
+        return load(source)
     except ZooError as e:
-        raise ExportError(str(e)) from None
-    if isinstance(model, zoo.GAN):
-        return saved_generator(model), path
-    return model, path
+        raise _as_export_error(e) from None
 
 
 def _class_count(model, input_name, max_depth=3):

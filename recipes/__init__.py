@@ -4,19 +4,10 @@
 ``python -m recipes.fetch`` (and the CLIs' argument checks) do not start TensorFlow.
 """
 
-import importlib
+from recipes.cli import lazy_names
 
 _NAMES = {"load_dataset": "recipes.data", "resolve_source": "recipes.data"}
 __all__ = sorted(_NAMES)
 
 
-def __getattr__(name):
-    if name in _NAMES:
-        value = getattr(importlib.import_module(_NAMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'recipes' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_NAMES))
+__getattr__, __dir__ = lazy_names(__name__, _NAMES)

@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from recipes.cli import HeldStderr, fail  # noqa: E402  (no TensorFlow: it starts while stderr is held)
+from recipes.cli import HeldStderr, fail, no_arguments  # noqa: E402  (no TensorFlow yet)
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", "weights",
                            "mnist_classifier.keras")
@@ -316,8 +316,7 @@ def _check_writable(directory):
 
 
 def main(argv):
-    if len(argv) > 1:
-        _fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --epochs=8.")
+    no_arguments(argv, "--epochs=8")
     try:  # before the (slow) TF import, so a typo fails at once
         _check_args(FLAGS.out, FLAGS.epochs, FLAGS.batch_size, FLAGS.learning_rate, FLAGS.limit)
     except RunError as e:

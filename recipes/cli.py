@@ -8,6 +8,7 @@ them. A CLI holds fd 2 while TensorFlow starts and the inputs are checked
 anything unexpected replays everything that was held before its traceback.
 """
 
+import importlib
 import os
 import sys
 import tempfile
@@ -17,6 +18,29 @@ def fail(message):
     """One ``error:`` line on stderr and exit status 2 (what every CLI does with bad input)."""
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+def no_arguments(argv, example):
+    """Fails (one ``error:`` line) when ``argv`` holds positional arguments: options are flags."""
+    if len(argv) > 1:
+        fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. {example}.")
+
+
+def lazy_names(package, names):
+    """``(__getattr__, __dir__)`` for a package whose public names (``{name: module}``) import their module on
+    first use, so that importing the package (e.g. for its CLI's ``--help``) does not import TensorFlow."""
+
+    def getattr_(name):
+        if name in names:
+            value = getattr(importlib.import_module(names[name]), name)
+            sys.modules[package].__dict__[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def dir_():
+        return sorted(set(sys.modules[package].__dict__) | set(names))
+
+    return getattr_, dir_
 
 
 def flags_parser(module):

@@ -4,14 +4,15 @@
         --metrics=fid,kid,pr --num_samples=10000
     python -m recipes.evaluate --generator=runs/dcgan_mnist --dataset=mnist --extractor=mnist --metrics=fid,is
 
-``--generator`` is a pretrained zoo name (``zoo.list_pretrained()``), a ``.keras``
-file or a recipe workdir (holding ``generator.keras``). Real images are read
+``--generator`` is a pretrained zoo name (``zoo.list_pretrained()``), a preset folder,
+a ``.keras`` file or a recipe workdir (holding ``generator.keras``), loaded as
+``zoo.pretrained.load_generator`` loads it (checksums, safe mode). Real images are read
 from ``--dataset``/``--split`` with the data layer (any source ``recipes.train``
 accepts), converted to the generator's resolution and channels, and their
 features are cached under ``<cache>/metrics/``. Prints a table and writes JSON
 to ``--out``, by default next to what was evaluated (``default_output_path``):
 
-* a recipe workdir: ``<workdir>/evaluation.json``;
+* a recipe workdir or a preset folder: ``<folder>/evaluation.json``;
 * a ``.keras`` file: ``<file without .keras>.evaluation.json`` beside it;
 * a zoo name: ``runs/evaluate/<name>/evaluation.json`` under the current
   directory (like ``recipes.train``'s ``runs/<recipe>``), created when written.
@@ -38,7 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from recipes.cli import HeldStderr, fail, flags_parser  # noqa: E402  (no TensorFlow: it starts while stderr is held)
+from recipes.cli import HeldStderr, fail, flags_parser, no_arguments  # noqa: E402  (no TensorFlow yet)
 
 FLAGS = flags.FLAGS
 
@@ -46,7 +47,7 @@ FLAGS = flags.FLAGS
 def define_flags():
     """Defines the CLI flags; only when run as a script (absl flags are global: the
     CLIs share names such as --batch_size, and tests import several of them)."""
-    flags.DEFINE_string("generator", None, "Pretrained zoo name, .keras file or recipe workdir.")
+    flags.DEFINE_string("generator", None, "Pretrained zoo name, preset folder, .keras file or recipe workdir.")
     flags.DEFINE_string("dataset", "mnist_embedded", "Real data: a dataset name, tfds:NAME, folder or .npz.")
     flags.DEFINE_string("split", "test", "Split of the real data.")
     flags.DEFINE_string("metrics", "fid,kid,pr", "Comma-separated: fid, kid, is, pr, stacked_modes.")
@@ -65,12 +66,10 @@ def define_flags():
 
 
 def load_any_generator(spec):
-    """``(sampler_or_model, description)`` for a zoo name, ``.keras`` path or workdir."""
-    import zoo
-    from exports.generator import load_generator
+    """``(sampler_or_model, description)`` for a zoo name, preset folder, ``.keras`` path, workdir or model:
+    ``zoo.pretrained.load_generator``, the zoo's one loading path."""
+    from zoo.pretrained import load_generator
 
-    if isinstance(spec, str) and spec in zoo.list_pretrained():
-        return zoo.load(spec), f"zoo:{spec}"
     return load_generator(spec)
 
 
@@ -115,9 +114,9 @@ def evaluate_generator(generator, dataset="mnist_embedded", split="test", metric
     resolve_verbose(verbose)  # a bad value fails before anything is loaded
     for name, value in (("num_samples", num_samples), ("num_real", num_real), ("batch_size", batch_size)):
         check_count(name, value)  # before the generator and the data are loaded
-    model, description = load_any_generator(generator)
-    keras_model = getattr(model, "generator", model)
-    image_shape = tuple(int(d) for d in keras_model.outputs[0].shape[1:])
+    loaded = load_any_generator(generator)
+    model, description = loaded
+    image_shape = tuple(int(d) for d in loaded.network.outputs[0].shape[1:])
     if len(image_shape) != 3:
         from zoo.errors import ConfigError
 
@@ -171,8 +170,7 @@ def check_output_path(out, create=False):
 
 
 def main(argv):
-    if len(argv) > 1:
-        fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --generator=dcgan_mnist.")
+    no_arguments(argv, "--generator=dcgan_mnist")
     if not FLAGS.generator:
         fail("--generator is required: a pretrained zoo name, a .keras file or a recipe workdir.")
     out = FLAGS.out or default_output_path(FLAGS.generator)

@@ -12,7 +12,7 @@ import dataclasses
 import typing
 
 from zoo.errors import ConfigError, did_you_mean
-from zoo.gan import is_finite_float32
+from zoo.checks import is_finite_float32
 from zoo.registry import get_variant, variant_options
 from zoo.sampling import check_seed
 

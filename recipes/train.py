@@ -27,7 +27,6 @@ Running the same command again after a crash resumes from the last epoch.
 """
 
 import csv
-import dataclasses
 import io
 import json
 import os
@@ -40,7 +39,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from recipes.cli import HeldStderr, fail, flags_parser  # noqa: E402  (no TensorFlow: it starts while stderr is held)
+from recipes.cli import HeldStderr, fail, flags_parser, no_arguments  # noqa: E402  (no TensorFlow yet)
+from recipes.training import RunError, TrainingData  # noqa: E402,F401  (shared with recipes.translation)
 
 FLAGS = flags.FLAGS
 
@@ -74,10 +74,6 @@ def define_flags():
     flags.DEFINE_string("tensorboard_update_freq", "epoch",
                         "TensorBoard scalars per 'epoch', or every N train steps (an integer; 'batch' = 1) as "
                         "well (Keras TensorBoard's update_freq).")
-
-
-class RunError(Exception):
-    """A problem with the run's inputs; the CLI prints it without a stack trace."""
 
 
 # What a run writes into its workdir (besides extra models such as CycleGAN's): --overwrite removes these
@@ -430,23 +426,6 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
             lock.release()
 
 
-@dataclasses.dataclass
-class TrainingData:
-    """What ``run`` trains on, from ``image_data`` or ``recipes.translation.translation_data``.
-
-    ``grid(directory, scale=1)`` makes the sample-grid callback (also used for ``final.png`` and TensorBoard);
-    ``extra_models`` maps extra workdir files to GAN attributes saved beside ``generator.keras``.
-    """
-
-    dataset: object
-    num_examples: int
-    image_shape: tuple
-    model_options: dict
-    grid: object
-    summary: dict
-    extra_models: dict = dataclasses.field(default_factory=dict)
-
-
 def image_data(config, cache_dir=None, download=False):
     """``TrainingData`` for the image GANs: the data layer's pipeline (with labels for conditional variants)."""
     import zoo
@@ -534,8 +513,7 @@ def list_recipes(fmt="table", cache_dir=None, out=None):
 
 
 def main(argv):
-    if len(argv) > 1:
-        fail(f"Unexpected arguments {argv[1:]}: options are flags, e.g. --recipe=dcgan_mnist.")
+    no_arguments(argv, "--recipe=dcgan_mnist")
     held = HeldStderr().start()  # TensorFlow's start-up lines, shown once training starts
     message = None
     try:

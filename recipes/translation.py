@@ -57,6 +57,7 @@ import numpy as np
 import tensorflow as tf
 
 from recipes.data import IMAGE_EXTENSIONS, TFDSSource, make_pipeline, resolve_source
+from recipes.training import RunError, TrainingData
 from zoo.callbacks import SampleGrid
 from zoo.errors import DataError, DatasetUnavailableError
 
@@ -385,9 +386,8 @@ class TranslationGrid(SampleGrid):
 
 
 def translation_data(config, cache_dir=None, download=False):
-    """``recipes.train.TrainingData`` for the translators (pix2pix, CycleGAN): batches of image pairs,
+    """``recipes.training.TrainingData`` for the translators (pix2pix, CycleGAN): batches of image pairs,
     a ``TranslationGrid`` of fixed examples, and CycleGAN's ``generator_b2a.keras``."""
-    from recipes.train import RunError, TrainingData
     from zoo.registry import get_variant
 
     cls = get_variant(config.variant)

@@ -21,8 +21,7 @@ from zoo.image_pool import ImagePool
 from zoo.infogan import InfoGAN
 from zoo.metrics import SampleQuality
 from zoo.pix2pix import Pix2Pix
-from zoo.pretrained import (PretrainedGenerator, describe, export, list_pretrained, load, save_preset,
-                            write_preset)
+from zoo.pretrained import PretrainedGenerator, describe, list_pretrained, load, save_preset, write_preset
 from zoo.progan import ProGAN
 from zoo.registry import VARIANTS, build_variant
 from zoo.schedules import LinearDecay, linear_decay_optimizers
@@ -38,6 +37,7 @@ __all__ = [
     "GeneratorSnapshots", "TensorBoard", "CSVLogger",
     "LinearDecay", "linear_decay_optimizers",
     "metrics", "losses", "VARIANTS", "build_variant",
-    "list_pretrained", "describe", "load", "export", "save_preset", "write_preset", "PretrainedGenerator",
+    "list_pretrained", "describe", "load", "save_preset", "write_preset", "PretrainedGenerator",
     "ZooError", "ConfigError", "DataError", "DatasetUnavailableError",
 ]
+

@@ -17,7 +17,7 @@ class cues that real digits do not have, which the MNIST recipe needs (see
 batch's labels ``y``. Hooks overridden beyond ``ConditionalGAN``'s:
 ``discriminate`` (returns ``(logits, class_logits)``), ``adversarial_logits``
 (picks the logits for penalties and unrolling), ``d_loss_terms`` /
-``g_loss_terms`` (the aux terms) and ``_check_networks`` (D's two outputs).
+``g_loss_terms`` (the aux terms) and ``check_networks`` (D's two outputs).
 Unrolled D steps (``unrolled_steps``) follow the adversarial loss only.
 """
 
@@ -26,9 +26,10 @@ from keras import ops
 
 from zoo.cgan import ConditionalGAN
 from zoo.errors import ConfigError
-from zoo.gan import _forward, check_number
+from zoo.checks import check_number
 from zoo.networks.conditional import acgan_discriminator, conditional_generator
 from zoo.networks.dcgan import check_image_shape
+from zoo.steps import forward
 
 
 def class_cross_entropy(labels, class_logits):
@@ -59,6 +60,8 @@ class ACGAN(ConditionalGAN):
 
     d_loss_names = ("d_loss", "d_aux")
     g_loss_names = ("g_loss", "g_aux")
+    # D sees the images only, so its features can be matched (CGAN's D also takes the labels).
+    unsupported = {k: v for k, v in ConditionalGAN.unsupported.items() if k != "feature_matching"}
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=100, num_classes=10, width=64, d_norm="batch",
                  conditioning="embedding", embed_dim=32, aux_weight=1.0, d_aux_fake=True, **kwargs):
@@ -81,23 +84,23 @@ class ACGAN(ConditionalGAN):
     def discriminate(self, samples, condition, update_state=True, weights=None):
         """``(logits (batch, 1), class_logits (batch, K))``; D does not see the label."""
         del condition
-        logits, class_logits = _forward(self.discriminator, samples, update_state, weights)
+        logits, class_logits = forward(self.step_networks("d")[0], samples, update_state, weights)
         return logits, class_logits
 
     def adversarial_logits(self, outputs):
         return outputs[0]
 
-    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
-        aux = class_cross_entropy(condition, real_logits[1])
+    def d_loss_terms(self, step):
+        terms = super().d_loss_terms(step)
+        aux = class_cross_entropy(step.condition, step.real_outputs[1])
         if self.d_aux_fake:
-            aux = aux + class_cross_entropy(condition, fake_logits[1])
+            aux = aux + class_cross_entropy(step.condition, step.fake_outputs[1])
         terms["d_aux"] = self.aux_weight * aux
         return terms
 
-    def g_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().g_loss_terms(real, fake, condition, real_logits, fake_logits)
-        terms["g_aux"] = self.aux_weight * class_cross_entropy(condition, fake_logits[1])
+    def g_loss_terms(self, step):
+        terms = super().g_loss_terms(step)
+        terms["g_aux"] = self.aux_weight * class_cross_entropy(step.condition, step.fake_outputs[1])
         return terms
 
     def _check_discriminator(self):
@@ -110,18 +113,3 @@ class ACGAN(ConditionalGAN):
         if shapes != [(1,), (self.num_classes,)]:
             raise ConfigError(f"The ACGAN discriminator must return [logits (batch, 1), class_logits (batch, "
                               f"{self.num_classes})]; it returns shapes {shapes}.")
-
-    # ------------------------------------------------------------------ config
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape), latent_dim=self.latent_dim, num_classes=self.num_classes,
-            width=self.width, d_norm=self.d_norm, conditioning=self.conditioning, embed_dim=self.embed_dim,
-            aux_weight=self.aux_weight, d_aux_fake=self.d_aux_fake, **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -45,17 +45,10 @@ from keras import ops
 
 from zoo.distribute import replica_mean
 from zoo.errors import ConfigError
-from zoo.gan import GAN, check_number
+from zoo.checks import check_number
+from zoo.gan import GAN
 from zoo.networks.began import began_discriminator, began_generator, check_sizes
 from zoo.networks.dcgan import check_image_shape
-
-# Base options BEGAN refuses, with their neutral value and why.
-_REFUSED = {
-    "pack": (1, "the auto-encoder reconstructs single images"),
-    "feature_matching": (0.0, "the auto-encoder's features are its decoder's, not a critic's"),
-    "unrolled_steps": (0, "the unrolled discriminator loss would not weigh fakes by k_t"),
-}
-
 
 def reconstruction_energy(images, reconstructions):
     """Per-sample L1 reconstruction loss ``mean |x - D(x)|`` over all but the batch axis, shape (batch, 1)."""
@@ -89,6 +82,11 @@ class BEGAN(GAN):
 
     metric_names = ("k_t", "convergence")
     discriminator_outputs = "energies"
+    unsupported = {
+        "pack": "the auto-encoder reconstructs single images",
+        "feature_matching": "the auto-encoder's features are its decoder's, not a critic's",
+        "unrolled_steps": "the unrolled discriminator loss would not weigh fakes by k_t",
+    }
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=64, hidden=64, width=32, gamma=0.5, lambda_k=0.001,
                  **kwargs):
@@ -102,9 +100,6 @@ class BEGAN(GAN):
             )
         self.gamma = float(gamma)
         self.lambda_k = check_number("lambda_k", lambda_k)
-        for key, (neutral, why) in _REFUSED.items():
-            if key in kwargs and kwargs[key] != neutral:
-                raise ConfigError(f"BEGAN does not support {key}={kwargs[key]!r}: {why}. Leave it at {neutral!r}.")
         loss = kwargs.pop("loss", "began")
         if loss != "began":
             raise ConfigError(
@@ -125,8 +120,8 @@ class BEGAN(GAN):
         return (began_generator(latent_dim, image_shape, self.width),
                 began_discriminator(image_shape, self.width, self.hidden))
 
-    def _check_networks(self):
-        super()._check_networks()
+    def check_networks(self):
+        super().check_networks()
         out = tuple(self.discriminator.outputs[0].shape[1:])
         if out != self.image_shape:
             raise ConfigError(f"BEGAN's discriminator must reconstruct its input {self.image_shape}; it returns {out}.")
@@ -141,30 +136,11 @@ class BEGAN(GAN):
     def d_loss_kwargs(self):
         return {**super().d_loss_kwargs(), "k": ops.convert_to_tensor(self.k_t)}
 
-    def after_d_step(self, real_logits, fake_logits, terms):
+    def after_d_step(self, step, terms):
         """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1) from the global-batch means."""
-        del terms
-        real_loss, fake_loss = replica_mean(real_logits), replica_mean(fake_logits)
+        super().after_d_step(step, terms)
+        real_loss, fake_loss = replica_mean(step.real_outputs), replica_mean(step.fake_outputs)
         balance = self.gamma * real_loss - fake_loss
         k = ops.clip(ops.convert_to_tensor(self.k_t) + self.lambda_k * balance, 0.0, 1.0)
         self.k_t.assign(k)
         return {"k_t": k, "convergence": real_loss + ops.abs(balance)}
-
-    # ------------------------------------------------------------------ config
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape),
-            latent_dim=self.latent_dim,
-            hidden=self.hidden,
-            width=self.width,
-            gamma=self.gamma,
-            lambda_k=self.lambda_k,
-            **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

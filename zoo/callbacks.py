@@ -7,7 +7,7 @@ import os
 import numpy as np
 import keras
 
-from zoo.ema import StandingStatistics, batch_norm_layers
+from zoo.errors import ConfigError
 from zoo.images import check_scale, make_grid, save_png
 from zoo.pretrained import saved_generator
 from zoo.io import save_keras_atomic, save_weights_atomic, write_atomic
@@ -177,8 +177,6 @@ class TensorBoard(keras.callbacks.TensorBoard):
 
     def on_train_begin(self, logs=None):
         if self._own_grid and getattr(self.model, "latent_dim", 0) is None:
-            from zoo.errors import ConfigError
-
             raise ConfigError(
                 f"{type(self.model).__name__} translates images and has no latents to draw a sample grid from: "
                 "pass zoo.TensorBoard(grid=recipes.translation.TranslationGrid(None, inputs, targets)) to show "
@@ -434,10 +432,9 @@ _LR_CALLBACKS = (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRate
 
 def adapt_callbacks(gan, callbacks, logged):
     """``callbacks`` ready for ``GAN.fit``: learning-rate callbacks act on both optimizers; a callback that
-    would pick the direction of an adversarial loss (``logged``) by itself is refused with what to do."""
-    from zoo.errors import ConfigError
-
-    if isinstance(callbacks, keras.callbacks.CallbackList):  # adapted in place (ProGAN passes one)
+    would pick the direction of an adversarial loss (``logged``) by itself is refused with what to do; the
+    model's own ``training_callbacks()`` go first."""
+    if isinstance(callbacks, keras.callbacks.CallbackList):  # adapted in place
         callbacks.callbacks = adapt_callbacks(gan, callbacks.callbacks, logged)
         return callbacks
     out = []
@@ -461,12 +458,10 @@ def adapt_callbacks(gan, callbacks, logged):
                 )
             cb = OnBothOptimizers(cb)
         out.append(cb)
-    batches = getattr(gan, "ema_standing_statistics", 0)
-    # Standing statistics draw the average's inputs as latents: translators (no latents) keep the copies.
-    if (getattr(gan, "ema_generator", None) is not None and batches and gan.latent_dim is not None
-            and batch_norm_layers(gan.ema_generator) and not any(isinstance(cb, StandingStatistics) for cb in out)):
-        out.insert(0, StandingStatistics(batches, seed=gan.seed or 0))  # first: the others sample from it
-    return out
+    # The model's own callbacks go first (the others sample from the standing statistics); one the user
+    # passed already is not added twice.
+    own = [cb for cb in gan.training_callbacks() if not any(type(cb) is type(mine) for mine in out)]
+    return own + out
 
 
 def _assignable_lr(optimizer):

@@ -8,7 +8,7 @@ model's hooks change:
   condition (int32, shape ``(batch,)``).
 * ``generator_inputs(z, labels)``: ``[z, labels]`` in the generator's input order.
 * ``discriminate(samples, labels)``: ``D([samples, labels])``.
-* ``_check_networks``: G takes ``z`` and ``labels``, D takes images and
+* ``check_networks``: G takes ``z`` and ``labels``, D takes images and
   ``labels``, both for the same number of classes.
 
 Labels of the fake samples: the D and G steps reuse the real batch's labels
@@ -32,19 +32,11 @@ import tensorflow as tf
 from keras import ops
 
 from zoo.errors import ConfigError, DataError
-from zoo.gan import GAN, _forward
+from zoo.gan import GAN
 from zoo.networks.conditional import conditional_discriminator, conditional_generator
 from zoo.networks.dcgan import check_image_shape
 from zoo.sampling import LABELS, class_count
-
-
-def _by_name(model, tensors):
-    """``tensors`` (a dict by input name) as the list ``model`` takes, in its input order."""
-    names = [t.name for t in model.inputs]
-    missing = sorted(set(names) - set(tensors))
-    if missing:
-        raise ConfigError(f"Model {model.name!r} takes inputs {names}; inputs {missing} cannot be fed.")
-    return [tensors[n] for n in names]
+from zoo.steps import forward, inputs_by_name
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -65,6 +57,10 @@ class ConditionalGAN(GAN):
 
     # The train CLI loads (images, labels) batches for variants that set this.
     needs_labels = True
+    unsupported = {
+        "pack": "PacGAN would concatenate samples of different classes under one label",
+        "feature_matching": "its discriminator takes labels, the feature model only images",
+    }
 
     # ------------------------------------------------------------------ hooks
 
@@ -78,19 +74,17 @@ class ConditionalGAN(GAN):
         return images, ops.cast(ops.reshape(labels, (-1,)), "int32")
 
     def generator_inputs(self, z, condition):
-        return _by_name(self.generator, {"z": z, LABELS: condition})
+        return inputs_by_name(self.generator, {"z": z, LABELS: condition})
 
     def discriminate(self, samples, condition, update_state=True, weights=None):
-        inputs = _by_name(self.discriminator, {self._d_image_input: samples, LABELS: condition})
-        return _forward(self.discriminator, inputs, update_state, weights)
+        discriminator = self.step_networks("d")[0]
+        inputs = inputs_by_name(discriminator, {self._d_image_input: samples, LABELS: condition})
+        return forward(discriminator, inputs, update_state, weights)
 
     # ------------------------------------------------------------------ checks
 
-    def _check_networks(self):
+    def check_networks(self):
         name = type(self).__name__
-        if self.pack > 1:
-            raise ConfigError(f"{name} does not support pack > 1: PacGAN would concatenate samples of "
-                              "different classes under one label.")
         g_names = [t.name for t in self.generator.inputs]
         if sorted(g_names) != sorted(["z", LABELS]):
             raise ConfigError(f"The {name} generator must take two inputs named 'z' and 'labels'; its "
@@ -105,9 +99,6 @@ class ConditionalGAN(GAN):
         self._check_discriminator()
 
     def _check_discriminator(self):
-        if self.feature_matching:
-            raise ConfigError(f"{type(self).__name__} does not support feature_matching: its discriminator "
-                              "takes labels, the feature model only images.")
         d_names = [t.name for t in self.discriminator.inputs]
         if len(d_names) != 2 or LABELS not in d_names:
             raise ConfigError("The discriminator must take two inputs: the images and int 'labels'; its "
@@ -203,16 +194,3 @@ class CGAN(ConditionalGAN):
                                                     projection),
             **kwargs,
         )
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape), latent_dim=self.latent_dim, num_classes=self.num_classes,
-            width=self.width, d_norm=self.d_norm, conditioning=self.conditioning, embed_dim=self.embed_dim,
-            projection=self.projection, **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

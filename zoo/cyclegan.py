@@ -22,17 +22,16 @@ The discriminators are updated on images drawn from a history pool of the last
 ``pool_size`` (50) translations per domain (``zoo.image_pool.ImagePool``:
 tf variables, saved with the model, one pool per replica under a strategy).
 
-The base loop is reused as is: ``unpack_batch`` returns ``(images_a, images_b)``
-as ``(real, condition)``, then ``d_steps`` x ``d_step`` and one ``g_step``
-(DESIGN.md: "CycleGAN has two G/D pairs", so these two steps are its own); they
-use the base's helpers (``_forward`` for the state rules, ``_per_replica`` for
-loss scaling, ``_apply``, ``_total``, ``_record``). One D optimizer updates both
+The base loop runs it through its hooks: a step's real sample is the pair
+``(images_a, images_b)``, ``run_generator`` translates both ways (through the
+pools for D's step), ``discriminate`` applies D_A and D_B to a pair, and the
+loss-term hooks write the terms above. One D optimizer updates both
 discriminators and one G optimizer both generators (as the reference code's
-``itertools.chain``); ``compile`` builds them over both networks' variables.
+``itertools.chain``): ``d_networks`` and ``g_networks`` name both of each.
 
-Base-GAN tricks that its steps do not apply (penalties, clipping, label
-smoothing, feature matching, historical averaging, unrolling, packing) and the
-generator EMA (it would need one average per generator) are refused.
+Base-GAN options it does not apply (penalties, clipping, label smoothing,
+feature matching, historical averaging, unrolling, packing, augmentation) and
+the generator EMA (it would need one average per generator) are refused.
 """
 
 import keras
@@ -40,10 +39,12 @@ import tensorflow as tf
 from keras import ops
 
 from zoo.errors import ConfigError, DataError
-from zoo.gan import GAN, _apply, _forward, _per_replica, check_number
+from zoo.checks import check_number
+from zoo.gan import GAN
 from zoo.image_pool import ImagePool
 from zoo.networks.image_to_image import IMAGE_INPUT, check_shape, patchgan_discriminator, resnet_translator
-from zoo.pix2pix import Translator, l1_distance, refuse_tricks
+from zoo.pix2pix import Translator, l1_distance
+from zoo.steps import forward
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -81,15 +82,20 @@ class CycleGAN(Translator, GAN):
     d_loss_names = ("d_loss_a", "d_loss_b")
     g_loss_names = ("g_loss_a2b", "g_loss_b2a", "cycle_a", "cycle_b", "identity_a2b", "identity_b2a")
     _translate_hint = ' (direction="a2b" or "b2a")'
+    d_networks = ("discriminator_a", "discriminator")
+    g_networks = ("generator", "generator_b2a")
+    unsupported = {
+        **Translator.unsupported,
+        **{key: "its two generator/discriminator pairs would each need it; it is not implemented"
+           for key in ("clip_value", "label_smoothing", "historical_averaging")},
+        "ema_decay": "the weight average covers one generator and CycleGAN has two",
+        "ema_start": "the weight average covers one generator and CycleGAN has two",
+    }
 
     def __init__(self, image_shape=(32, 32, 1), width=64, blocks=9, g_norm="instance", d_width=None, d_layers=3,
                  d_norm="instance", cycle_weight=10.0, identity_weight=0.5, pool_size=50, adversarial_weight=None,
                  loss="least_squares", **kwargs):
         image_shape = check_shape(image_shape)
-        for key in ("ema_decay", "ema_start"):
-            if kwargs.get(key):
-                raise ConfigError(f"CycleGAN does not support {key}: the weight average covers one generator "
-                                  "and CycleGAN has two. Leave it unset.")
         self.cycle_weight = check_number("cycle_weight", cycle_weight)
         self.identity_weight = check_number("identity_weight", identity_weight)
         if adversarial_weight is not None:
@@ -125,104 +131,61 @@ class CycleGAN(Translator, GAN):
             return self.adversarial_weight
         return 2.0 if self.adversarial_loss.name == "least_squares" else 1.0
 
-    # ------------------------------------------------------------------ compile
-
-    def d_variables(self):
-        return self.discriminator_a.trainable_variables + self.discriminator.trainable_variables
-
-    def g_variables(self):
-        return self.generator.trainable_variables + self.generator_b2a.trainable_variables
-
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """``GAN.compile`` with the D optimizer over both discriminators and the G optimizer over both
-        generators (built here, in the strategy scope, before the base builds them on one pair: a built
-        Keras optimizer ignores a second ``build``)."""
-        d_opt = self._make_optimizer(d_optimizer, "d_optimizer")
-        g_opt = self._make_optimizer(g_optimizer, "g_optimizer")
-        if d_opt is not g_opt:  # the base raises the error for a shared optimizer
-            with self.distribute_strategy.scope():
-                d_opt.build(self.d_variables())
-                g_opt.build(self.g_variables())
-        super().compile(d_optimizer=d_opt, g_optimizer=g_opt, **kwargs)
-
     # ------------------------------------------------------------------ hooks
 
     def unpack_batch(self, data):
-        """``(images_a, images_b)``: the step's ``(real, condition)`` are the two domains' batches."""
+        """``(images_a, images_b)``: the step's real sample is the pair of domain batches (no condition)."""
         if not isinstance(data, (tuple, list)) or len(data) < 2 or data[1] is None:
             raise DataError("CycleGAN trains on (domain A images, domain B images) batches; got a single batch. "
                             "Use recipes.translation.load_translation(...) or fit(images_a, images_b).")
-        return data[0], data[1]
+        return (data[0], data[1]), None
 
-    def d_step(self, real_a, real_b):
-        """One update of both discriminators on real images and pooled translations."""
-        if self.d_optimizer is None:
-            raise ConfigError("Call compile() before training the GAN.")
-        fake_b = ops.stop_gradient(_forward(self.generator, real_a, update_state=False))
-        fake_a = ops.stop_gradient(_forward(self.generator_b2a, real_b, update_state=False))
-        seed = ops.cast(self.step_seed(), "int64")
-        fold = tf.random.experimental.stateless_fold_in
-        fake_a = self.pool_a.query(fake_a, fold(seed, 1))
-        fake_b = self.pool_b.query(fake_b, fold(seed, 2))
-        variables = self.d_variables()
-        with tf.GradientTape() as tape:
-            terms = self.d_terms(real_a, real_b, fake_a, fake_b)
-            total = self._total(terms, self.d_loss_names, "d_terms")
-            scaled = self.d_optimizer.scale_loss(_per_replica(total))
-        _apply(self.d_optimizer, tape.gradient(scaled, variables), variables)
-        return terms
+    def run_generator(self, real, condition, player):
+        """The translations ``(G_B2A(b), G_A2B(a))`` into each domain. For D's step they come from the
+        history pools (each batch's images swap in and, with probability 1/2, older ones out)."""
+        del condition
+        real_a, real_b = real
+        update = player == "g"
+        fake_b = forward(self.generator, real_a, update_state=update)
+        fake_a = forward(self.generator_b2a, real_b, update_state=update)
+        if player == "d":
+            seed = ops.cast(self.step_seed(), "int64")
+            fold = tf.random.experimental.stateless_fold_in
+            fake_a = self.pool_a.query(ops.stop_gradient(fake_a), fold(seed, 1))
+            fake_b = self.pool_b.query(ops.stop_gradient(fake_b), fold(seed, 2))
+        return fake_a, fake_b
 
-    def d_terms(self, real_a, real_b, fake_a, fake_b):
-        """``{"d_loss_a", "d_loss_b"}``: each D's adversarial loss on its domain's real and fake images."""
-        def loss(d, real, fake):
-            return self.adversarial_loss.d_loss(_forward(d, real, True), _forward(d, fake, True))
+    def discriminate(self, samples, condition, update_state=True, weights=None):
+        """``(D_A(images_a), D_B(images_b))`` for a pair of batches ``samples = (images_a, images_b)``."""
+        del condition, weights  # unrolling is not supported
+        images_a, images_b = samples
+        return (forward(self.discriminator_a, images_a, update_state),
+                forward(self.discriminator, images_b, update_state))
 
-        return {"d_loss_a": loss(self.discriminator_a, real_a, fake_a),
-                "d_loss_b": loss(self.discriminator, real_b, fake_b)}
+    def d_loss_terms(self, step):
+        """``{"d_loss_a", "d_loss_b"}``: each D's adversarial loss on its domain's real and pooled images."""
+        d_loss = self.adversarial_loss.d_loss
+        return {"d_loss_a": d_loss(step.real_outputs[0], step.fake_outputs[0]),
+                "d_loss_b": d_loss(step.real_outputs[1], step.fake_outputs[1])}
 
-    def g_step(self, real_a, real_b):
-        """One update of both generators (adversarial, cycle and identity terms); the Ds are frozen."""
-        variables = self.g_variables()
-        identity = bool(self.identity_weight)
+    def g_loss_terms(self, step):
+        """The generators' adversarial terms (``step.fake_outputs``: D_A and D_B on the translations into
+        each domain), the cycle terms and, with ``identity_weight``, the identity terms."""
+        (real_a, real_b), (fake_a, fake_b) = step.real, step.fake
         g_ab, g_ba = self.generator, self.generator_b2a
-        with tf.GradientTape() as tape:
-            fake_b = g_ab(real_a, training=True)
-            fake_a = g_ba(real_b, training=True)
-            cycled_a = g_ba(fake_b, training=True)
-            cycled_b = g_ab(fake_a, training=True)
-            same_a = g_ba(real_a, training=True) if identity else None
-            same_b = g_ab(real_b, training=True) if identity else None
-            logits = {
-                "a": _forward(self.discriminator_a, fake_a, update_state=False),
-                "b": _forward(self.discriminator, fake_b, update_state=False),
-            }
-            if self.adversarial_loss.g_uses_real:
-                real_logits = {"a": _forward(self.discriminator_a, real_a, update_state=False),
-                               "b": _forward(self.discriminator, real_b, update_state=False)}
-            else:
-                real_logits = {"a": None, "b": None}
-            terms = self.g_terms(real_a, real_b, cycled_a, cycled_b, same_a, same_b, logits, real_logits)
-            total = self._total(terms, self.g_loss_names, "g_terms")
-            scaled = self.g_optimizer.scale_loss(_per_replica(total))
-        _apply(self.g_optimizer, tape.gradient(scaled, variables), variables)
-        return terms
-
-    def g_terms(self, real_a, real_b, cycled_a, cycled_b, same_a, same_b, fake_logits, real_logits=None):
-        """The generators' named terms.
-
-        ``fake_logits``/``real_logits``: ``{"a": D_A(...), "b": D_B(...)}`` on the translations into
-        each domain (and, for losses that need them, on the real images); ``same_*``: the identity
-        mappings ``G_B2A(a)`` and ``G_A2B(b)`` (``None`` when ``identity_weight`` is 0).
-        """
-        real_logits = real_logits or {"a": None, "b": None}
+        cycled_a = g_ba(fake_b, training=True)
+        cycled_b = g_ab(fake_a, training=True)
+        real_outputs = step.real_outputs or (None, None)
         g_loss, w, lam = self.adversarial_loss.g_loss, self.g_adversarial_weight, self.cycle_weight
         terms = {
-            "g_loss_a2b": w * g_loss(real_logits["b"], fake_logits["b"]),
-            "g_loss_b2a": w * g_loss(real_logits["a"], fake_logits["a"]),
+            "g_loss_a2b": w * g_loss(real_outputs[1], step.fake_outputs[1]),
+            "g_loss_b2a": w * g_loss(real_outputs[0], step.fake_outputs[0]),
             "cycle_a": lam * l1_distance(real_a, cycled_a),
             "cycle_b": lam * l1_distance(real_b, cycled_b),
         }
         if self.identity_weight:
+            same_a = g_ba(real_a, training=True)
+            same_b = g_ab(real_b, training=True)
             terms["identity_a2b"] = lam * self.identity_weight * l1_distance(real_b, same_b)
             terms["identity_b2a"] = lam * self.identity_weight * l1_distance(real_a, same_a)
         return terms
@@ -255,8 +218,7 @@ class CycleGAN(Translator, GAN):
 
     # ------------------------------------------------------------------ checks
 
-    def _check_networks(self):
-        refuse_tricks(self)
+    def check_networks(self):
         g_in = [t.name for t in self.generator.inputs]
         if g_in != [IMAGE_INPUT] or tuple(self.generator.inputs[0].shape[1:]) != self.image_shape:
             raise ConfigError(f"CycleGAN's generators map images {IMAGE_INPUT!r} to images of the same shape; "
@@ -265,19 +227,3 @@ class CycleGAN(Translator, GAN):
         if d_in != [self.image_shape]:
             raise ConfigError(f"CycleGAN's discriminators take one image input of shape {self.image_shape}; "
                               f"got {d_in}.")
-
-    # ------------------------------------------------------------------ config
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape), width=self.width, blocks=self.blocks, g_norm=self.g_norm,
-            d_width=self.d_width, d_layers=self.d_layers, d_norm=self.d_norm, cycle_weight=self.cycle_weight,
-            identity_weight=self.identity_weight, pool_size=self.pool_size,
-            adversarial_weight=self.adversarial_weight, **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

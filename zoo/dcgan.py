@@ -2,6 +2,7 @@
 
 import keras
 
+from zoo.checks import packed_shape
 from zoo.gan import GAN
 from zoo.networks.dcgan import check_image_shape, dcgan_discriminator, dcgan_generator
 
@@ -27,26 +28,9 @@ class DCGAN(GAN):
     def __init__(self, image_shape=(28, 28, 1), latent_dim=100, width=64, d_norm="batch", **kwargs):
         image_shape = check_image_shape(image_shape)
         self.width, self.d_norm = width, d_norm
-        pack = kwargs.get("pack", 1)
-        packed = isinstance(pack, int) and not isinstance(pack, bool) and pack >= 1  # else GAN rejects it
-        d_shape = (*image_shape[:-1], image_shape[-1] * pack) if packed else image_shape
         super().__init__(
             generator=dcgan_generator(latent_dim, image_shape, width),
-            discriminator=dcgan_discriminator(d_shape, width, norm=d_norm),
+            discriminator=dcgan_discriminator(packed_shape(image_shape, kwargs.get("pack", 1)), width,
+                                              norm=d_norm),
             **kwargs,
         )
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape),
-            latent_dim=self.latent_dim,
-            width=self.width,
-            d_norm=self.d_norm,
-            **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

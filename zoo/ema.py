@@ -1,4 +1,8 @@
-"""Standing batch-norm statistics for a weight-averaged generator.
+"""Weight averages of a GAN: the generator's exponential moving average (with standing batch-norm
+statistics) and historical averaging's running mean.
+
+``frozen_copy`` and ``average_into`` make and move ``GAN(ema_decay=...)``'s ``ema_generator``;
+``RunningAverage`` is ``GAN(historical_averaging=...)``'s mean of past weights.
 
 A generator's weight average (``GAN(ema_decay=...)``) copies the live generator's
 batch-norm moving statistics, which describe the live weights' activations, not
@@ -12,8 +16,78 @@ layer sees in training mode (BigGAN's "standing statistics").
 
 import keras
 import numpy as np
+from keras import ops
 
 from zoo.errors import ConfigError
+
+
+def frozen_copy(generator):
+    """A copy of ``generator`` (same architecture and weights) whose weights are not trainable."""
+    try:
+        copy = keras.models.clone_model(generator)
+    except Exception as e:  # subclassed models without get_config/from_config
+        raise ConfigError(
+            f"ema_decay needs a copy of the generator, but keras.models.clone_model cannot clone "
+            f"{generator.name!r} ({e}). Use a functional or Sequential generator, or give a "
+            "subclassed one get_config/from_config."
+        ) from None
+    if [tuple(v.shape) for v in copy.weights] != [tuple(v.shape) for v in generator.weights]:
+        raise ConfigError(
+            f"The clone of generator {generator.name!r} has different weights from the original "
+            "(is it unbuilt?), so it cannot hold the weight average: build the generator first."
+        )
+    copy.set_weights(generator.get_weights())
+    copy.trainable = False
+    return copy
+
+
+def average_into(average, live, decay):
+    """One averaging step of ``average`` (a ``frozen_copy``) towards the model ``live``.
+
+    Trainable weights move to ``decay * average + (1 - decay) * live`` (``decay`` may be a tensor; 0
+    copies); non-trainable state (batch-norm statistics) is copied. Works in a replica context of a
+    ``tf.distribute`` strategy: the copy's weights have Keras's default aggregation ("none"), so each
+    replica writes its own copy from its own live weights; the optimizer keeps the trainable weights
+    identical on every replica, so the averages stay identical too.
+    """
+    trainable = {id(v) for v in live.trainable_weights}
+    for avg, var in zip(average.weights, live.weights):
+        if id(var) in trainable:
+            d = ops.cast(decay, avg.dtype)
+            avg.assign(d * avg + (1.0 - d) * ops.cast(var, avg.dtype))
+        else:
+            avg.assign(var)
+
+
+class RunningAverage:
+    """The mean of a list of variables over their updates, and the distance to it.
+
+    Historical averaging (Salimans et al., 2016): ``penalty()`` is ``||theta - mean of past thetas||^2``
+    (0 before the first ``update()``). ``variables`` (the means and the count) are Keras variables that
+    the owning model tracks, so they are saved and restored with it.
+    """
+
+    def __init__(self, variables, name):
+        self.targets = list(variables)
+        self.variables = [
+            keras.Variable(np.zeros(v.shape, "float32"), trainable=False, name=f"{name}_{i}",
+                           aggregation="only_first_replica")
+            for i, v in enumerate(self.targets)
+        ]
+        self.count = keras.Variable(0.0, trainable=False, name=f"{name}_count",
+                                    aggregation="only_first_replica")
+        self.variables.append(self.count)
+
+    def penalty(self):
+        started = ops.cast(self.count > 0, "float32")
+        return started * sum(ops.sum(ops.square(ops.cast(t, "float32") - a))
+                             for t, a in zip(self.targets, self.variables))
+
+    def update(self):
+        n = self.count + 1.0
+        for t, a in zip(self.targets, self.variables):
+            a.assign(a + (ops.cast(t, "float32") - a) / n)
+        self.count.assign(n)
 
 
 def batch_norm_layers(model):

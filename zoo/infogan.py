@@ -43,12 +43,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo.cgan import _by_name
+from zoo.checks import check_number
 from zoo.errors import ConfigError
-from zoo.gan import GAN, _forward, check_number
+from zoo.gan import GAN
 from zoo.networks.dcgan import check_image_shape
 from zoo.networks.infogan import infogan_discriminator, infogan_generator
 from zoo.sampling import CODES
+from zoo.steps import forward, inputs_by_name
 
 
 def info_loss(codes, q_categorical, q_continuous, categorical_weight=1.0, continuous_weight=1.0):
@@ -64,8 +65,6 @@ def info_loss(codes, q_categorical, q_continuous, categorical_weight=1.0, contin
         cat, ops.cast(q_categorical, "float32"), from_logits=True))
     nll = ops.mean(ops.sum(0.5 * ops.square(codes[:, k:] - ops.cast(q_continuous, "float32")), axis=-1))
     return categorical_weight * ce + continuous_weight * nll
-
-
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -95,6 +94,10 @@ class InfoGAN(GAN):
 
     d_loss_names = ("d_loss", "d_info")
     g_loss_names = ("g_loss", "g_info")
+    unsupported = {
+        "pack": "Q predicts the codes of single images",
+        "feature_matching": "D's last hidden layer is Q's",
+    }
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=62, categorical=10, continuous=2, width=64,
                  d_norm="batch", q_units=128, fc_units=None, categorical_weight=1.0, continuous_weight=1.0,
@@ -126,12 +129,12 @@ class InfoGAN(GAN):
         return images, self.sample_codes(ops.shape(images)[0])
 
     def generator_inputs(self, z, condition):
-        return _by_name(self.generator, {"z": z, CODES: condition})
+        return inputs_by_name(self.generator, {"z": z, CODES: condition})
 
     def discriminate(self, samples, condition, update_state=True, weights=None):
         """``(logits (batch, 1), (q_categorical logits, q_continuous means))``."""
         del condition
-        logits, q_cat, q_cont = _forward(self.discriminator, samples, update_state, weights)
+        logits, q_cat, q_cont = forward(self.step_networks("d")[0], samples, update_state, weights)
         return logits, (q_cat, q_cont)
 
     def adversarial_logits(self, outputs):
@@ -142,21 +145,17 @@ class InfoGAN(GAN):
         q_cat, q_cont = outputs[1]
         return info_loss(codes, q_cat, q_cont, self.categorical_weight, self.continuous_weight)
 
-    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
-        terms["d_info"] = self.info(condition, fake_logits)
+    def d_loss_terms(self, step):
+        terms = super().d_loss_terms(step)
+        terms["d_info"] = self.info(step.condition, step.fake_outputs)
         return terms
 
-    def g_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().g_loss_terms(real, fake, condition, real_logits, fake_logits)
-        terms["g_info"] = self.info(condition, fake_logits)
+    def g_loss_terms(self, step):
+        terms = super().g_loss_terms(step)
+        terms["g_info"] = self.info(step.condition, step.fake_outputs)
         return terms
 
-    def _check_networks(self):
-        if self.pack > 1:
-            raise ConfigError("InfoGAN does not support pack > 1: Q predicts the codes of single images.")
-        if self.feature_matching:
-            raise ConfigError("InfoGAN does not support feature_matching (D's last hidden layer is Q's).")
+    def check_networks(self):
         g_names = [t.name for t in self.generator.inputs]
         if sorted(g_names) != ["codes", "z"]:
             raise ConfigError(f"The InfoGAN generator must take inputs named 'z' and 'codes'; its inputs are "
@@ -174,20 +173,3 @@ class InfoGAN(GAN):
         if shapes != want:
             raise ConfigError(f"The InfoGAN discriminator must return [logits, q_categorical, q_continuous] of "
                               f"shapes {want}; it returns {shapes}.")
-
-    # ------------------------------------------------------------------ config
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape), latent_dim=self.latent_dim, categorical=self.categorical,
-            continuous=self.continuous, width=self.width, d_norm=self.d_norm, q_units=self.q_units,
-            fc_units=self.fc_units, categorical_weight=self.categorical_weight,
-            continuous_weight=self.continuous_weight,
-            **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -36,11 +36,12 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.cgan import _by_name
+from zoo.checks import check_number, check_pixels
 from zoo.errors import ConfigError, DataError
-from zoo.gan import GAN, _check_pixels, _forward, check_number
+from zoo.gan import GAN
 from zoo.networks.image_to_image import (CONDITION_INPUT, IMAGE_INPUT, OUTPUT, check_shape, patchgan_discriminator,
                                          unet_generator)
+from zoo.steps import forward, inputs_by_name
 
 
 class Translator:
@@ -53,6 +54,14 @@ class Translator:
 
     translation = None
     pair_names = ("inputs", "targets")
+    unsupported = {
+        "penalty": "the zoo's gradient penalties sum D's outputs per sample; a per-patch PatchGAN penalty is "
+                   "not implemented",
+        "feature_matching": "the feature model would take only the images, not the pair",
+        "unrolled_steps": "unrolled D steps are not tested with translators",
+        "pack": "PacGAN would mix several pairs in one D input",
+        "augment": "the pair's two images would need the same transformation",
+    }
 
     # ------------------------------------------------------------------ no latents
 
@@ -100,7 +109,7 @@ class Translator:
         for i in range(0, len(x), batch_size):
             batch = ops.convert_to_tensor(x[i:i + batch_size])
             if stochastic:  # training-mode forward pass: dropout on, batch statistics; no state updated
-                y = _forward(model, batch, update_state=False)
+                y = forward(model, batch, update_state=False)
             else:
                 y = model(batch, training=False)
             out.append(ops.convert_to_numpy(y))
@@ -144,7 +153,7 @@ class Translator:
             if not np.issubdtype(arr.dtype, np.floating):
                 raise DataError(f"The {what} are {arr.dtype}; {name} trains on floats in [-1, 1]. Scale them "
                                 "with x / 127.5 - 1.")
-            _check_pixels(arr, what)
+            check_pixels(arr, what)
             arrays.append(arr)
         if len(arrays[0]) != len(arrays[1]):
             raise DataError(f"fit() got {len(arrays[0])} {first} but {len(arrays[1])} {second}: pass the same "
@@ -169,31 +178,8 @@ def check_image_batch(images, shape, what="images"):
         return arr.astype("float32") / 127.5 - 1.0
     if not np.issubdtype(arr.dtype, np.floating):
         raise DataError(f"{what} must be floats in [-1, 1] or uint8 pixels; got {arr.dtype}.")
-    _check_pixels(arr, what)
+    check_pixels(arr, what)
     return arr.astype("float32")
-
-
-# Tricks of the base GAN that do not apply to the translators, and why.
-_REFUSED = {
-    "penalty": "the zoo's gradient penalties sum D's outputs per sample; a per-patch PatchGAN penalty is not "
-               "implemented",
-    "feature_matching": "the feature model would take only the images, not the pair",
-    "unrolled_steps": "unrolled D steps are not tested with translators",
-    "pack": "PacGAN would mix several pairs in one D input",
-    "augment": "the pair's two images would need the same transformation",
-}
-
-
-def refuse_tricks(model, allowed=()):
-    """``ConfigError`` for every base-GAN trick that is on but not in ``allowed``."""
-    values = {"penalty": model.penalty, "feature_matching": model.feature_matching,
-              "unrolled_steps": model.unrolled_steps, "pack": model.pack - 1,
-              "clip_value": model.clip_value, "label_smoothing": model.label_smoothing,
-              "historical_averaging": model.historical_averaging, "augment": model.augment}
-    for key, value in values.items():
-        if value and key not in allowed:
-            why = _REFUSED.get(key, f"{type(model).__name__} has its own D and G steps that do not apply it")
-            raise ConfigError(f"{type(model).__name__} does not support {key}: {why}.")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -256,12 +242,13 @@ class Pix2Pix(Translator, GAN):
         return condition
 
     def discriminate(self, samples, condition, update_state=True, weights=None):
-        inputs = _by_name(self.discriminator, {CONDITION_INPUT: condition, OUTPUT: samples})
-        return _forward(self.discriminator, inputs, update_state, weights)
+        discriminator = self.step_networks("d")[0]
+        inputs = inputs_by_name(discriminator, {CONDITION_INPUT: condition, OUTPUT: samples})
+        return forward(discriminator, inputs, update_state, weights)
 
-    def g_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().g_loss_terms(real, fake, condition, real_logits, fake_logits)
-        terms["l1"] = self.l1_weight * l1_distance(real, fake)
+    def g_loss_terms(self, step):
+        terms = super().g_loss_terms(step)
+        terms["l1"] = self.l1_weight * l1_distance(step.real, step.fake)
         return terms
 
     # ------------------------------------------------------------------ inference
@@ -283,8 +270,7 @@ class Pix2Pix(Translator, GAN):
 
     # ------------------------------------------------------------------ checks
 
-    def _check_networks(self):
-        refuse_tricks(self, allowed=("clip_value", "label_smoothing", "historical_averaging"))
+    def check_networks(self):
         g_in = [t.name for t in self.generator.inputs]
         if g_in != [IMAGE_INPUT] or len(self.generator.inputs[0].shape) != 4:
             raise ConfigError(f"The Pix2Pix generator must take one image input named {IMAGE_INPUT!r} "
@@ -294,22 +280,6 @@ class Pix2Pix(Translator, GAN):
         if d_in != want:
             raise ConfigError(f"The Pix2Pix discriminator must take inputs {want} (the input image and the "
                               f"real or translated target); it takes {d_in}.")
-
-    # ------------------------------------------------------------------ config
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape), input_channels=self.input_channels, width=self.width,
-            depth=self.depth, dropout=self.dropout, g_norm=self.g_norm, d_width=self.d_width,
-            d_layers=self.d_layers, d_norm=self.d_norm, l1_weight=self.l1_weight, **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 def l1_distance(a, b):
     """Mean absolute difference (over pixels and the per-replica batch), float32."""

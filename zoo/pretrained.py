@@ -20,6 +20,12 @@ A *preset* is a catalogue name (``zoo.list_pretrained()``) or a folder written b
     >>> zoo.save_preset(gan, "presets/mine", dataset="fashion_mnist")
     >>> zoo.load("presets/mine")
 
+``load_generator(source)`` is the one loading path behind ``zoo.load``, ``python -m recipes.evaluate``
+and ``exports.export_generator``: it takes any of a catalogue name, a preset folder, a recipe workdir,
+a ``.keras`` file (a generator, a ``PretrainedGenerator`` or a whole saved GAN) or a GAN / Keras model
+in memory, and returns the network to sample from with its latent distribution
+(``saved_generator`` decides which network a GAN ships).
+
 Every file is checked against its sha256 (the catalogue's, or the preset's
 ``preset.json``) before it is opened, and ``.keras`` files are loaded with Keras
 safe mode (no Lambda layers or other deserialised Python code). Catalogue files
@@ -34,6 +40,7 @@ import json
 import os
 import shutil
 import tempfile
+import typing
 
 import keras
 
@@ -46,10 +53,12 @@ from zoo.sampling import Sampler, check_latent_distribution
 from zoo.version import __version__
 
 __all__ = ["CATALOGUE", "PretrainedEntry", "PretrainedGenerator", "ChecksumError", "list_pretrained",
-           "describe", "load", "export", "save_preset", "write_preset", "load_gan", "resolve_preset",
-           "load_keras_file", "load_generator_file", "saved_generator"]
+           "describe", "load", "load_generator", "LoadedGenerator", "save_preset", "write_preset", "load_gan",
+           "resolve_preset", "locate_generator", "load_keras_file", "load_generator_file", "saved_generator", "is_gan"]
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
+# What a training run (python -m recipes.train) writes into its workdir: the generator to sample from.
+GENERATOR_FILE = "generator.keras"
 
 
 class ChecksumError(ZooError):
@@ -142,14 +151,26 @@ class PretrainedGenerator(Sampler, keras.Model):
 
 
 
+def is_gan(model):
+    """Whether ``model`` is a zoo GAN (a ``keras.Model`` with a generator and a discriminator), by its
+    attributes: ``zoo.pretrained`` cannot import ``zoo.gan`` (which imports it)."""
+    return isinstance(model, keras.Model) and hasattr(model, "discriminator") and hasattr(model, "generator")
+
+
 def saved_generator(gan):
-    """What a zoo GAN saves as its generator (``generator.keras``, snapshots, exports): its sampling
-    generator (the weight average when it keeps one) in float32, as a ``PretrainedGenerator`` that
-    records the GAN's latent distribution; a translator (no latents) as its bare network."""
+    """What a zoo GAN ships as its generator (``generator.keras``, snapshots, presets, exports, evaluation):
+    its sampling generator (``gan.sampling_generator``: the weight average when it keeps one) in float32,
+    as a ``PretrainedGenerator`` that records the GAN's latent distribution; a translator (no latents) as
+    its bare network. The one place that decides which network a GAN ships."""
     network = float32_copy(gan.sampling_generator)
     if not gan.latent_dim:
         return network
     return PretrainedGenerator(network, latent_distribution=gan.latent_distribution, name=gan.generator.name)
+
+
+def _shipped_name(gan):
+    """Which of ``gan``'s networks ``saved_generator`` ships: ``"generator"`` or ``"ema_generator"``."""
+    return "generator" if gan.sampling_generator is gan.generator else "ema_generator"
 
 
 def list_pretrained():
@@ -284,7 +305,8 @@ def load_keras_file(path, expected_sha256=None):
                 "corrupt or was modified. Restore it (git checkout / reinstall) before loading."
             )
     check_keras_archive(path)
-    import zoo  # noqa: F401  (registers the zoo's classes and layers)
+    # The zoo's classes are registered: importing zoo.pretrained ran zoo/__init__.py, which imports every
+    # variant (an `import zoo` here would be an import cycle). The layers package registers all its layers.
     import layers  # noqa: F401
 
     try:
@@ -316,9 +338,126 @@ def load(preset):
     >>> g = zoo.load("dcgan_mnist")
     >>> images = g.generate(16, seed=0)   # (16, 28, 28, 1) in [-1, 1]
     >>> g = zoo.load("presets/mine")      # a folder written by zoo.save_preset / zoo.write_preset
+
+    ``load_generator`` takes files, workdirs and models in memory too.
     """
     entry, folder = resolve_preset(preset)
     return PretrainedGenerator(_load_network(entry, folder, "generator"), entry)
+
+
+class LoadedGenerator(typing.NamedTuple):
+    """What ``load_generator`` returns; unpacks as ``generator, source``.
+
+    ``generator``: the network to sample from, a ``PretrainedGenerator`` (it records its latent
+    distribution) for everything the zoo wrote; a translator (no latents) and a bare ``keras.Model``
+    (a file or model the zoo did not write) as they are. ``source``: what was loaded, for reports and
+    manifests (``"zoo:<name>"``, a preset folder, a ``.keras`` path, ``"<DCGAN.ema_generator>"``, ...).
+    """
+
+    generator: object
+    source: str
+
+    @property
+    def latent_distribution(self):
+        """The distribution the generator samples its latents from; ``None`` where none is recorded
+        (a bare Keras generator: the zoo's samplers then draw N(0, 1)) or there are no latents."""
+        return getattr(self.generator, "latent_distribution", None)
+
+    @property
+    def network(self):
+        """The Keras network itself (what exports take): a ``PretrainedGenerator``'s ``generator``."""
+        return _network(self.generator)
+
+
+def _network(model):
+    return model.generator if isinstance(model, PretrainedGenerator) else model
+
+
+def _looks_like_a_path(text):
+    return text.endswith(".keras") or os.sep in text or (os.altsep is not None and os.altsep in text)
+
+
+def locate_generator(source):
+    """Where ``load_generator`` would load a name or path from, without loading anything:
+    ``("catalogue", name)``, ``("preset", folder)`` or ``("file", path)`` (a ``.keras`` file, or a recipe
+    workdir's generator.keras).
+
+    Raises ``ConfigError`` saying what is expected for a folder without either, a file of another kind
+    and a name or path that does not exist (the CLIs call it to fail fast, before the generator loads).
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        raise ConfigError(
+            "generator must be a keras.Model, a path to a .keras file or a recipe workdir; got "
+            f"{type(source).__name__}. (A preset folder or a catalogue name, as a string, works too.)"
+        )
+    path = os.fspath(source)
+    if path in CATALOGUE:
+        return "catalogue", path
+    if os.path.isdir(path):
+        if os.path.isfile(os.path.join(path, PRESET_FILE)):
+            return "preset", path
+        candidate = os.path.join(path, GENERATOR_FILE)
+        if os.path.isfile(candidate):
+            return "file", candidate
+        raise ConfigError(
+            f"{path!r} is a directory without {GENERATOR_FILE}: pass a .keras file or the "
+            "workdir of a finished training run (python -m recipes.train writes "
+            f"<workdir>/{GENERATOR_FILE}), or a preset folder (holding {PRESET_FILE})."
+        )
+    if os.path.isfile(path):
+        if not path.endswith(".keras"):
+            raise ConfigError(
+                f"{path!r} is not a .keras file: pass a generator saved with "
+                f"model.save('....keras') or a recipe workdir containing {GENERATOR_FILE}."
+            )
+        return "file", path
+    known = "" if _looks_like_a_path(path) else did_you_mean(path, CATALOGUE)  # a mistyped catalogue name
+    raise ConfigError(
+        f"{path!r} does not exist: pass a .keras file or a recipe workdir containing "
+        f"{GENERATOR_FILE}, a preset folder or a catalogue name (zoo.list_pretrained())." + known
+    )
+
+
+def load_generator(source):
+    """The network to sample from, and its latent distribution, from anything that holds a generator.
+
+    The one loading path of the zoo (``recipes.evaluate`` and ``exports.export_generator`` use it):
+
+    * a catalogue name (``zoo.list_pretrained()``) or a preset folder (holding ``preset.json``): as
+      ``zoo.load``, every file checked against its sha256 first; source ``"zoo:<name>"`` / the folder;
+    * a ``.keras`` file, or a recipe workdir holding ``generator.keras``: loaded with Keras safe mode
+      (``load_keras_file``); a saved generator, a ``PretrainedGenerator`` or a whole saved GAN
+      (``gan.keras``); source: the file's path;
+    * a zoo GAN in memory: source ``"<DCGAN.generator>"`` or ``"<DCGAN.ema_generator>"``;
+    * any other ``keras.Model``: returned as it is.
+
+    A GAN, in memory or saved, gives the network it ships (``saved_generator``: the weight average
+    when it keeps one, in float32, as a ``PretrainedGenerator`` that records the GAN's latent
+    distribution).
+
+    Returns:
+        A ``LoadedGenerator``: ``generator, source = load_generator(...)``; ``.latent_distribution``,
+        ``.network`` (the bare Keras network).
+
+    Raises:
+        ConfigError: nothing that holds a generator, or a file of the wrong kind.
+        ChecksumError: a catalogue or preset file that does not match its sha256.
+        ZooError: a damaged ``.keras`` file, or one holding Python code (refused by safe mode).
+
+    >>> g, source = zoo.pretrained.load_generator("runs/dcgan_mnist")   # a workdir
+    >>> images = g.generate(16, seed=0)
+    """
+    if is_gan(source):
+        return LoadedGenerator(saved_generator(source), f"<{type(source).__name__}.{_shipped_name(source)}>")
+    if isinstance(source, keras.Model):
+        return LoadedGenerator(source, f"<keras.Model {source.name!r}>")
+    kind, where = locate_generator(source)
+    if kind == "catalogue":
+        return LoadedGenerator(load(where), f"zoo:{where}")
+    if kind == "preset":
+        return LoadedGenerator(load(where), where)
+    model = load_keras_file(where)
+    return LoadedGenerator(saved_generator(model) if is_gan(model) else model, where)
 
 
 def _preset_class(entry):
@@ -367,10 +506,6 @@ def load_gan(cls, preset, **overrides):
     return gan
 
 
-def _is_gan(model):
-    return isinstance(model, keras.Model) and hasattr(model, "discriminator") and hasattr(model, "generator")
-
-
 def save_preset(model, folder, *, name=None, dataset="", command="", seed=None, metrics=None, notes="",
                 variant=None, overwrite=False, samples=64):
     """Writes ``model`` as a preset folder that ``zoo.load`` and ``from_preset`` read back.
@@ -397,15 +532,15 @@ def save_preset(model, folder, *, name=None, dataset="", command="", seed=None, 
             raise ConfigError(f"{folder} exists: choose another folder or pass overwrite=True.")
         if not os.path.isfile(os.path.join(folder, PRESET_FILE)):
             raise ConfigError(f"{folder} exists and is not a preset folder: refusing to overwrite it.")
-    if _is_gan(model):
-        generator, discriminator = model.sampling_generator, model.discriminator
+    if is_gan(model):  # the network it ships (saved_generator), its discriminator and its config
+        generator, discriminator = _network(saved_generator(model)), model.discriminator
         config, class_name = model.get_config(), keras.saving.get_registered_name(type(model))
         try:
             json.dumps(config)
         except TypeError as e:
             raise ConfigError(f"{type(model).__name__}'s config is not JSON data ({e}); it cannot be a preset.")
     elif isinstance(model, keras.Model):
-        generator = model.generator if isinstance(model, PretrainedGenerator) else model
+        generator = _network(model)
         discriminator, config, class_name = None, None, None
         if isinstance(model, PretrainedGenerator) and model.entry is not None:
             class_name = model.entry.class_name
@@ -489,11 +624,3 @@ def _replace_folder(staging, folder):
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(staging, folder)
-
-
-def export(preset, out_dir, **kwargs):
-    """``exports.export_generator`` for a catalogue name or preset folder (SavedModel / ONNX / LiteRT)."""
-    import exports  # exports depends on zoo, so import it only when asked
-
-    generator = load(preset)
-    return exports.export_generator(generator.model, out_dir, **{"name": generator.entry.name, **kwargs})

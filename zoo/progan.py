@@ -14,14 +14,13 @@ How it works with ``fit``:
   model's ``generator``/``discriminator`` are the full-resolution graphs that
   contain every level ("linear" structure): they are what is saved, sampled,
   cloned for the weight average and what the optimizers are built for.
-* Inside ``train_step`` the base class's hooks see the current level's
-  networks (``generator``/``discriminator`` return them while a step is being
-  traced), so a 4x4 step computes only the 4x4 networks. The real batch (at
+* Inside a step the base class's hooks see the current level's networks
+  (``step_networks``), so a 4x4 step computes only the 4x4 networks. The real batch (at
   the target size) is average-pooled to the current size and, during a
   fade-in, blended with the next-lower resolution (the paper's Figure 2 and
   official code).
-* The level is a Python constant of the traced step. An internal callback,
-  added by ``fit``, reads ``images_seen`` before every batch; when the level
+* The level is a Python constant of the traced step. An internal callback
+  (``training_callbacks``, added by ``fit``) reads ``images_seen`` before every batch; when the level
   changes it sets the fade-ins' alphas, optionally resets the optimizers'
   moments (the official code's ``reset_opt_for_new_lod``; a saved
   ``grown_level`` keeps a resumed run from resetting again) and rebuilds the
@@ -40,16 +39,15 @@ the schedule the full generator is the full-resolution generator;
 branches, for export.
 """
 
-import inspect
-import threading
-
 import keras
 import numpy as np
 from keras import ops
 
+from zoo.checks import check_number
 from zoo.errors import ConfigError
-from zoo.gan import GAN, check_number, logs_for_strategy
+from zoo.gan import GAN
 from zoo.networks.progan import ProGANNetworks, check_progan_shape
+from zoo.steps import Untracked
 
 
 def _count(name, value, allow_none=False):
@@ -111,13 +109,6 @@ class GrowthSchedule:
         return ops.clip(done / float(self.fade_images), 0.0, 1.0)
 
 
-class _Holder:
-    """Keeps Keras objects out of Keras's tracking (and out of the saving walk)."""
-
-    def __init__(self, **kwargs):
-        self.__dict__.update(kwargs)
-
-
 class _Growth(keras.callbacks.Callback):
     """Added by ``ProGAN.fit``: follows the schedule before every batch (see ``ProGAN.follow_schedule``)."""
 
@@ -159,14 +150,15 @@ class ProGAN(GAN):
     """
 
     d_loss_names = ("d_loss", "drift")
+    state_names = ("resolution", "alpha")
+    unsupported = {
+        "pack": "its discriminators take single images",
+        "feature_matching": "D's features change with the level",
+    }
 
     def __init__(self, image_shape=(32, 32, 1), latent_dim=128, widths=None, phase_images=800_000,
                  fade_images=None, drift=0.001, reset_optimizers=True, loss="wasserstein", penalty="wgan_gp",
                  penalty_weight=10.0, **kwargs):
-        if kwargs.get("pack", 1) != 1:
-            raise ConfigError("ProGAN does not support pack (PacGAN): its discriminators take single images.")
-        if kwargs.get("feature_matching"):
-            raise ConfigError("ProGAN does not support feature_matching: D's features change with the level.")
         levels = check_progan_shape(image_shape)[0]
         nets = ProGANNetworks(latent_dim, image_shape, widths)
         self.schedule = GrowthSchedule(levels, phase_images, fade_images)
@@ -176,10 +168,9 @@ class ProGAN(GAN):
         self.reset_optimizers = reset_optimizers
         # The full graphs first (they own the layers' first call), then one pair per level.
         full = (nets.full_generator(), nets.full_discriminator())
-        self._nets = _Holder(nets=nets, full=full, levels=[(nets.generator_at(l), nets.discriminator_at(l))
-                                                           for l in range(levels)], final={})
-        self._step_local = threading.local()  # the level of the step being traced, per replica thread
-        self._traced_level = 0
+        self._nets = Untracked(nets=nets, full=full, final={},
+                               levels=[(nets.generator_at(l), nets.discriminator_at(l)) for l in range(levels)])
+        self._traced_level = 0  # the level the train function is traced for (a Python constant of the step)
         self._set_alphas(0, 1.0, ema=False)  # before the weight average copies G
         super().__init__(generator=full[0], discriminator=full[1], loss=loss, penalty=penalty,
                          penalty_weight=penalty_weight, **kwargs)
@@ -191,31 +182,13 @@ class ProGAN(GAN):
 
     # ------------------------------------------------------------------ networks by phase
 
-    def _step_level(self):
-        local = self.__dict__.get("_step_local")
-        return None if local is None else getattr(local, "level", None)
+    @property
+    def phase_images(self):
+        return self.schedule.phase_images
 
     @property
-    def generator(self):
-        """The full generator (every level, target size); inside a train step: the current level's."""
-        level = self._step_level()
-        return self._nets.full[0] if level is None else self._nets.levels[level][0]
-
-    @generator.setter
-    def generator(self, value):
-        if value is not self._nets.full[0]:
-            raise ConfigError("ProGAN builds its own generator; it cannot be replaced.")
-
-    @property
-    def discriminator(self):
-        """The full discriminator (every level, target size); inside a train step: the current level's."""
-        level = self._step_level()
-        return self._nets.full[1] if level is None else self._nets.levels[level][1]
-
-    @discriminator.setter
-    def discriminator(self, value):
-        if value is not self._nets.full[1]:
-            raise ConfigError("ProGAN builds its own discriminator; it cannot be replaced.")
+    def fade_images(self):
+        return self.schedule.fade_images
 
     def generator_at(self, level):
         """The generator trained at ``level`` (images of ``4 * 2**level`` pixels, its fade-in)."""
@@ -313,28 +286,19 @@ class ProGAN(GAN):
 
     # ------------------------------------------------------------------ hooks
 
-    def train_step(self, data):
-        level = self._traced_level
-        self._step_local.level = level
-        try:
-            alpha = self.schedule.alpha_tensor(ops.convert_to_tensor(self.images_seen), level)
-            for fade in (self._nets.nets.fades()[level] if level else ()):
-                fade.alpha.assign(alpha)
-            batch = ops.shape(GAN.unpack_batch(self, data)[0])[0]
-            logs = super().train_step(data)
-            replicas = self.distribute_strategy.num_replicas_in_sync
-            self.images_seen.assign_add(ops.cast(batch, "int64") * replicas)
-        finally:
-            self._step_local.level = None
-        return logs_for_strategy({**logs, "resolution": ops.convert_to_tensor(float(4 * 2**level)), "alpha": alpha})
+    def step_networks(self, player):
+        """The current level's generator or discriminator (the level the train function was traced for)."""
+        generator, discriminator = self._nets.levels[self._traced_level]
+        return [generator if player == "g" else discriminator]
 
     def unpack_batch(self, data):
-        """The real batch at the current level's size (faded with the lower one during a fade-in)."""
+        """The real batch at the current level's size (faded with the lower one during a fade-in); sets the
+        level's fade-in layers to the step's ``alpha``."""
         real, condition = super().unpack_batch(data)
-        level = self._step_level()
-        if level is None:
-            return real, condition
+        level = self._traced_level
         alpha = self.schedule.alpha_tensor(ops.convert_to_tensor(self.images_seen), level)
+        for fade in (self._nets.nets.fades()[level] if level else ()):
+            fade.alpha.assign(alpha)
         return self.real_at(real, level, alpha), condition
 
     def real_at(self, images, level, alpha=1.0):
@@ -349,52 +313,25 @@ class ProGAN(GAN):
         alpha = ops.cast(alpha, x.dtype)
         return lower + alpha * (x - lower)
 
-    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
+    def d_loss_terms(self, step):
         """The base terms (WGAN loss, gradient penalty) plus ``drift = drift * mean(D(real)^2)``."""
-        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
-        logits = ops.cast(self.adversarial_logits(real_logits), "float32")
+        terms = super().d_loss_terms(step)
+        logits = ops.cast(self.adversarial_logits(step.real_outputs), "float32")
         terms["drift"] = self.drift * ops.mean(ops.square(logits))
         return terms
 
-    def update_ema(self):
-        """Averages the full generator (every level's layers), also when called inside a step."""
-        level = self._step_level()
-        self._step_local.level = None
-        try:
-            super().update_ema()
-        finally:
-            self._step_local.level = level
+    def after_g_step(self, step, terms):
+        """Counts the step's images (over all replicas); logs the level's ``resolution`` and ``alpha``."""
+        logs = super().after_g_step(step, terms)
+        level = self._traced_level
+        alpha = self.schedule.alpha_tensor(ops.convert_to_tensor(self.images_seen), level)
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        self.images_seen.assign_add(ops.cast(ops.shape(step.real)[0], "int64") * replicas)
+        return {**logs, "resolution": ops.convert_to_tensor(float(4 * 2**level)), "alpha": alpha}
 
-    # ------------------------------------------------------------------ fit and config
-
-    def fit(self, *args, **kwargs):
-        """``GAN.fit`` with the growth callback appended to ``callbacks``."""
-        bound = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
-        callbacks = bound.arguments.get("callbacks")
-        if isinstance(callbacks, keras.callbacks.CallbackList):
-            callbacks.append(_Growth())
-        else:
-            callbacks = list(callbacks or []) + [_Growth()]
-        bound.arguments["callbacks"] = callbacks
-        return super().fit(*bound.args[1:], **bound.kwargs)
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape),
-            latent_dim=self.latent_dim,
-            widths=list(self.widths),
-            phase_images=self.schedule.phase_images,
-            fade_images=self.schedule.fade_images,
-            drift=self.drift,
-            reset_optimizers=self.reset_optimizers,
-            **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+    def training_callbacks(self):
+        """The base's callbacks and the growth callback, which follows the schedule before every batch."""
+        return super().training_callbacks() + [_Growth()]
 
 
 def _reset_optimizer(optimizer):

@@ -1,7 +1,5 @@
 """Variants by name, so recipes and CLIs can build any of them from a config."""
 
-import inspect
-
 from zoo.acgan import ACGAN
 from zoo.began import BEGAN
 from zoo.cgan import CGAN
@@ -24,15 +22,10 @@ VARIANTS = {
 
 
 def variant_options(name):
-    """The keyword arguments variant ``name`` accepts (its own and the base GAN's)."""
+    """The keyword arguments variant ``name`` accepts: its constructor's own and the base GAN's options."""
     cls = get_variant(name)
-    names = []
-    for klass in (k for k in cls.__mro__ if issubclass(k, GAN)):  # the variant's classes, not Keras's
-        for p in inspect.signature(klass.__init__).parameters.values():
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
-                if p.name not in names and p.name not in ("generator", "discriminator"):
-                    names.append(p.name)
-    return names
+    own = [n for n in cls._init_parameters() if n not in ("generator", "discriminator")]
+    return own + [n for n in GAN._init_parameters() if n not in own and n not in ("generator", "discriminator")]
 
 
 def get_variant(name):

@@ -2,6 +2,7 @@
 
 import keras
 
+from zoo.checks import packed_shape
 from zoo.gan import GAN
 from zoo.networks.dcgan import check_image_shape
 from zoo.networks.resnet import resnet_discriminator, resnet_generator
@@ -31,25 +32,13 @@ class SNGAN(GAN):
                  loss="hinge", **kwargs):
         image_shape = check_image_shape(image_shape)
         self.width, self.attention, self.spectral_norm_g = width, attention, bool(spectral_norm_g)
-        pack = kwargs.get("pack", 1)
-        packed = isinstance(pack, int) and not isinstance(pack, bool) and pack >= 1  # else GAN rejects it
-        d_shape = (*image_shape[:-1], image_shape[-1] * pack) if packed else image_shape
         super().__init__(
             generator=resnet_generator(latent_dim, image_shape, width, attention, self.spectral_norm_g),
-            discriminator=resnet_discriminator(d_shape, width, attention),
+            discriminator=resnet_discriminator(packed_shape(image_shape, kwargs.get("pack", 1)), width,
+                                               attention),
             loss=loss,
             **kwargs,
         )
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(image_shape=list(self.image_shape), latent_dim=self.latent_dim, width=self.width,
-                    attention=self.attention, spectral_norm_g=self.spectral_norm_g, **self._options_config())
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -67,8 +56,10 @@ class SAGAN(SNGAN):
         ...             g_optimizer=keras.optimizers.Adam(1e-4, 0.0, 0.9))
     """
 
-    def __init__(self, image_shape=(32, 32, 3), attention="auto", spectral_norm_g=True, **kwargs):
+    def __init__(self, image_shape=(32, 32, 3), latent_dim=128, width=64, attention="auto", spectral_norm_g=True,
+                 **kwargs):
         image_shape = check_image_shape(image_shape)
         if attention == "auto":
             attention = image_shape[0] // 2
-        super().__init__(image_shape=image_shape, attention=attention, spectral_norm_g=spectral_norm_g, **kwargs)
+        super().__init__(image_shape=image_shape, latent_dim=latent_dim, width=width, attention=attention,
+                         spectral_norm_g=spectral_norm_g, **kwargs)

@@ -21,14 +21,14 @@ Reference:
 import keras
 
 from zoo.began import BEGAN
+from zoo.checks import packed_shape
+from zoo.errors import ConfigError
 from zoo.gan import GAN
 from zoo.networks.study import CODE_UNITS, FEATURES, study_autoencoder, study_discriminator, study_generator
 from zoo.networks.study import check_study_shape
 
 
 def _check_flag(name, value):
-    from zoo.errors import ConfigError
-
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be True or False; got {value!r}.")
     return value
@@ -51,24 +51,12 @@ class StudyGAN(GAN):
         image_shape = check_study_shape(image_shape)
         self.d_batch_norm = _check_flag("d_batch_norm", d_batch_norm)
         kwargs.setdefault("latent_distribution", "uniform")
-        pack = kwargs.get("pack", 1)
-        packed = isinstance(pack, int) and not isinstance(pack, bool) and pack >= 1  # else GAN rejects it
-        d_shape = (*image_shape[:-1], image_shape[-1] * pack) if packed else image_shape
         super().__init__(
             generator=study_generator(latent_dim, image_shape),
-            discriminator=study_discriminator(d_shape, batch_norm=d_batch_norm),
+            discriminator=study_discriminator(packed_shape(image_shape, kwargs.get("pack", 1)),
+                                              batch_norm=d_batch_norm),
             **kwargs,
         )
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(image_shape=list(self.image_shape), latent_dim=self.latent_dim,
-                    d_batch_norm=self.d_batch_norm, **self._options_config())
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -93,10 +81,3 @@ class StudyBEGAN(BEGAN):
     def build_networks(self, image_shape, latent_dim):
         return (study_generator(latent_dim, image_shape),
                 study_autoencoder(image_shape, batch_norm=self.d_batch_norm))
-
-    def get_config(self):
-        config = super().get_config()
-        for fixed in ("hidden", "width"):
-            config.pop(fixed)
-        config["d_batch_norm"] = self.d_batch_norm
-        return config

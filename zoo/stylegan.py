@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from zoo.errors import DataError
+from zoo.checks import packed_shape
 from zoo.gan import GAN
 from zoo.networks.dcgan import check_image_shape
 from zoo.networks.stylegan import (check_psi, styles_layer, stylegan_discriminator, stylegan_generator,
@@ -59,8 +60,6 @@ class StyleGAN(GAN):
                  mapping_lr_multiplier=0.01, width=64, style_mixing=0.9, w_avg_decay=0.995,
                  loss="non_saturating", penalty="r1", penalty_weight=10.0, **kwargs):
         image_shape = check_image_shape(image_shape)
-        pack = kwargs.get("pack", 1)
-        d_shape = (*image_shape[:-1], image_shape[-1] * pack) if isinstance(pack, int) else image_shape
         generator = stylegan_generator(
             latent_dim, image_shape, w_dim, mapping_layers, mapping_lr_multiplier, width, style_mixing,
             w_avg_decay, latent_distribution=kwargs.get("latent_distribution", "normal"),
@@ -70,7 +69,8 @@ class StyleGAN(GAN):
         styles = styles_layer(generator)
         self.mapping_lr_multiplier, self.style_mixing = styles.lr_multiplier, styles.style_mixing
         self.w_avg_decay = styles.w_avg_decay
-        super().__init__(generator=generator, discriminator=stylegan_discriminator(d_shape, width),
+        discriminator = stylegan_discriminator(packed_shape(image_shape, kwargs.get("pack", 1)), width)
+        super().__init__(generator=generator, discriminator=discriminator,
                          loss=loss, penalty=penalty, penalty_weight=penalty_weight, **kwargs)
 
     # ------------------------------------------------------------------ parts
@@ -164,19 +164,3 @@ class StyleGAN(GAN):
         training does not reach the copy. ``exports.export_generator(gan.truncated_generator(0.7), out)``.
         """
         return with_truncation(self.sampling_generator, truncation_psi)
-
-    # ------------------------------------------------------------------ config
-
-    def get_config(self):
-        base = keras.Model.get_config(self)
-        base.update(
-            image_shape=list(self.image_shape), latent_dim=self.latent_dim, w_dim=self.w_dim,
-            mapping_layers=self.mapping_layers, mapping_lr_multiplier=self.mapping_lr_multiplier,
-            width=list(self.width) if isinstance(self.width, (list, tuple)) else self.width,
-            style_mixing=self.style_mixing, w_avg_decay=self.w_avg_decay, **self._options_config(),
-        )
-        return base
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -1,10 +1,10 @@
-"""Maxout, minibatch discrimination and virtual batch norm: NumPy references and round trips."""
+"""Maxout, minibatch discrimination and virtual batch norm: NumPy references. (Their round trips are the
+shared harness's: tests/layers/test_layer_harness.py.)"""
 
-import keras
 import numpy as np
 import pytest
 
-from layers import DropReference, Maxout, MinibatchDiscrimination, ReferenceBatch, VirtualBatchNormalization
+from layers import Maxout, MinibatchDiscrimination, VirtualBatchNormalization
 
 RNG = np.random.default_rng(0)
 
@@ -47,20 +47,3 @@ def test_virtual_batch_norm_matches_numpy_and_ignores_the_rest_of_the_batch():
     # Row r+1's output is the same whether or not other non-reference rows are present.
     alone = layer(np.concatenate([ref, x[r + 1 : r + 2]])).numpy()
     np.testing.assert_allclose(alone[-1], got[r + 1], rtol=1e-5)
-
-
-def test_reference_batch_layers_round_trip(tmp_path):
-    z = keras.Input((2,), name="z")
-    x = ReferenceBatch(size=4, seed=3)(z)
-    x = VirtualBatchNormalization(4)(keras.layers.Dense(8)(x))
-    x = DropReference(4)(keras.layers.Dense(2)(x))
-    x = Maxout(2)(keras.layers.Dense(4)(x))
-    x = MinibatchDiscrimination(2, 2)(x)
-    model = keras.Model(z, x)
-    inputs = RNG.normal(size=(3, 2)).astype("float32")
-    out = model(inputs).numpy()
-    assert out.shape == (3, 4)
-    model.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(loaded(inputs).numpy(), out, rtol=1e-6)
-    np.testing.assert_array_equal(loaded.layers[1].reference.numpy(), model.layers[1].reference.numpy())

@@ -74,10 +74,10 @@ def diverging_gan_class(from_d_step, value):
     """A GAN whose d_loss becomes ``value`` (NaN/Inf) once D has taken ``from_d_step`` steps."""
 
     class Diverging(GAN):
-        def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-            terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
-            step = tf.cast(self.d_optimizer.iterations, tf.float32)
-            terms["d_loss"] = terms["d_loss"] + tf.where(step >= from_d_step, value, 0.0)
+        def d_loss_terms(self, step):
+            terms = super().d_loss_terms(step)
+            updates = tf.cast(self.d_optimizer.iterations, tf.float32)
+            terms["d_loss"] = terms["d_loss"] + tf.where(updates >= from_d_step, value, 0.0)
             return terms
 
     return Diverging

@@ -104,18 +104,6 @@ def test_config_round_trip_and_registry():
         build_variant("dcgann")
 
 
-def test_dcgan_keras_round_trip(tmp_path):
-    gan = DCGAN(image_shape=(28, 28, 1), latent_dim=8, width=4, seed=0)
-    gan.compile()
-    gan.fit(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32"),
-            batch_size=4, epochs=1, verbose=0)
-    gan.save(tmp_path / "dcgan.keras")
-    loaded = keras.models.load_model(tmp_path / "dcgan.keras")
-    assert isinstance(loaded, DCGAN)
-    z = gan.latents(4, seed=2)
-    np.testing.assert_allclose(loaded.generate(z=z), gan.generate(z=z), atol=1e-6)
-
-
 @pytest.mark.parametrize("norm, kind", [("layer", keras.layers.LayerNormalization), (None, None)])
 def test_discriminator_norm_options_for_gradient_penalties(norm, kind):
     d = dcgan_discriminator((32, 32, 3), 8, norm=norm)

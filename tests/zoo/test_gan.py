@@ -48,17 +48,6 @@ def test_train_step_runs_d_steps_discriminator_updates_per_generator_update(real
     assert int(gan.g_optimizer.iterations) == 2
 
 
-def test_fit_changes_weights_and_reports_each_loss(real_batch):
-    gan = make_gan()
-    before = snapshot(gan.trainable_variables)
-    history = gan.fit(real_batch, batch_size=4, epochs=2, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss", "loss"}
-    assert all(np.isfinite(v).all() for v in history.history.values())
-    h = history.history
-    assert h["loss"][-1] == pytest.approx(h["d_loss"][-1] + h["g_loss"][-1], rel=1e-5)
-    assert all(changed(before, gan.trainable_variables))
-
-
 def test_fit_accepts_datasets_with_labels(real_batch):
     gan = make_gan()
     ds = tf.data.Dataset.from_tensor_slices((real_batch, np.arange(8))).batch(4)
@@ -103,35 +92,6 @@ def test_uniform_latents_stay_in_range():
 def test_generate_rejects_bad_requests(kwargs, message):
     with pytest.raises(DataError, match=message):
         make_gan(compile=False).generate(**kwargs)
-
-
-def test_keras_round_trip_of_the_whole_gan_reproduces_outputs(tmp_path, real_batch):
-    gan = make_gan()
-    gan.fit(real_batch, batch_size=4, epochs=1, verbose=0)
-    path = str(tmp_path / "gan.keras")
-    gan.save(path)
-    loaded = keras.models.load_model(path)
-    assert type(loaded) is GAN and loaded.seed == gan.seed and loaded.d_steps == gan.d_steps
-    z = gan.latents(5, seed=1)
-    np.testing.assert_allclose(loaded.generate(z=z), gan.generate(z=z), atol=1e-6)
-    np.testing.assert_allclose(
-        loaded.discriminator(real_batch, training=False).numpy(),
-        gan.discriminator(real_batch, training=False).numpy(), atol=1e-6)
-    # Optimizer state came back, so training continues where it was.
-    assert int(loaded.g_optimizer.iterations) == int(gan.g_optimizer.iterations) == 2
-    for a, b in zip(loaded.d_optimizer.variables, gan.d_optimizer.variables):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-7)
-    loaded.fit(real_batch, batch_size=4, epochs=1, verbose=0)
-    assert int(loaded.g_optimizer.iterations) == 4
-
-
-def test_keras_round_trip_of_the_generator_reproduces_outputs(tmp_path):
-    gan = make_gan()
-    path = str(tmp_path / "g.keras")
-    gan.generator.save(path)
-    loaded = keras.models.load_model(path)
-    z = gan.latents(3, seed=0)
-    np.testing.assert_allclose(loaded(z).numpy(), gan.generate(z=z), atol=1e-6)
 
 
 def test_network_mismatch_is_caught_at_construction():
@@ -228,8 +188,8 @@ def test_mixed_precision_trains_with_float32_outputs_and_losses(policy, real_bat
 
 
 class _IgnoresTheDiscriminator(GAN):
-    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        return {"d_loss": tf.reduce_mean(real) * 0.0}
+    def d_loss_terms(self, step):
+        return {"d_loss": tf.reduce_mean(step.real) * 0.0}
 
 
 def test_a_loss_that_reaches_no_weights_is_reported(real_batch):
@@ -241,8 +201,8 @@ def test_a_loss_that_reaches_no_weights_is_reported(real_batch):
 
 
 class _UndeclaredTerm(GAN):
-    def d_loss_terms(self, real, fake, condition, real_logits, fake_logits):
-        terms = super().d_loss_terms(real, fake, condition, real_logits, fake_logits)
+    def d_loss_terms(self, step):
+        terms = super().d_loss_terms(step)
         terms["gp"] = tf.constant(0.0)
         return terms
 

@@ -1,6 +1,7 @@
 """Pix2Pix: U-Net / PatchGAN shapes, the conditioning, the loss terms on fixed inputs, no latents,
-translate() (deterministic and the paper's stochastic mode), fit (plain, EMA, mirrored), bad input,
-the .keras round trip and an export with parity."""
+translate() (deterministic and the paper's stochastic mode), fit (plain, EMA), bad input and an export
+with parity. Training under a MirroredStrategy and the config and .keras round trips are the shared
+harness's (tests/zoo/test_variant_harness.py)."""
 
 import keras
 import numpy as np
@@ -13,6 +14,7 @@ from exports.generator import describe_generator
 from zoo import Pix2Pix, build_variant
 from zoo.errors import ConfigError, DataError
 from zoo.networks.image_to_image import patch_size, patchgan_discriminator, unet_depth, unet_generator
+from zoo.steps import Step
 
 SHAPE = (16, 16, 1)
 
@@ -92,14 +94,14 @@ def test_loss_terms_on_fixed_inputs():
     real = tf.zeros((2, *SHAPE))
     fake = tf.fill((2, *SHAPE), 0.5)
     fake_logits = tf.zeros((2, 8, 8, 1))  # D undecided on every patch
-    g = gan.g_loss_terms(real, fake, None, None, fake_logits)
+    g = gan.g_loss_terms(Step(real, fake, None, None, fake_logits))
     assert set(g) == {"g_loss", "l1"}
     assert float(g["g_loss"]) == pytest.approx(np.log(2.0), rel=1e-6)  # softplus(-0): the non-saturating loss
     assert float(g["l1"]) == pytest.approx(100 * 0.5, rel=1e-6)  # lambda = 100 times mean |y - G(x)|
     real_logits = tf.fill((2, 8, 8, 1), 2.0)
-    d = gan.d_loss_terms(real, fake, None, real_logits, fake_logits)
+    d = gan.d_loss_terms(Step(real, fake, None, real_logits, fake_logits))
     assert float(d["d_loss"]) == pytest.approx(np.log1p(np.exp(-2.0)) + np.log(2.0), rel=1e-6)
-    assert float(tiny(compile=False, l1_weight=10.0).g_loss_terms(real, fake, None, None, fake_logits)["l1"]) == \
+    assert float(tiny(compile=False, l1_weight=10.0).g_loss_terms(Step(real, fake, None, None, fake_logits))["l1"]) == \
         pytest.approx(5.0)
 
 
@@ -229,30 +231,7 @@ def test_ema_generator_translates():
     np.testing.assert_allclose(gan.translate(x), gan.ema_generator(x, training=False).numpy(), atol=1e-6)
 
 
-def test_fit_under_a_mirrored_strategy(mirrored):
-    with mirrored.scope():
-        gan = tiny(depth=2)
-    ds = tf.data.Dataset.from_tensor_slices(pairs(16)).batch(8)
-    history = gan.fit(ds, epochs=1, verbose=0).history
-    assert all(np.isfinite(v[-1]) for v in history.values()), history
-
-
 # ------------------------------------------------------------------ saving, export
-
-
-def test_config_and_keras_round_trip(tmp_path):
-    gan = build_variant("pix2pix", image_shape=SHAPE, input_channels=3, width=4, d_layers=1, l1_weight=50.0,
-                        dropout=0.25, seed=1)
-    assert gan.pair_shapes() == ((16, 16, 3), SHAPE)
-    gan.compile()
-    x = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 3)).astype("float32")
-    for i in (0, 4):
-        gan.train_step((tf.constant(x[i:i + 4]), tf.constant(pairs(8)[1][i:i + 4])))
-    gan.save(tmp_path / "p2p.keras")
-    loaded = keras.models.load_model(tmp_path / "p2p.keras")
-    assert isinstance(loaded, Pix2Pix) and loaded.get_config() == gan.get_config()
-    np.testing.assert_allclose(loaded.translate(x), gan.translate(x), atol=1e-6)
-    assert int(loaded.g_optimizer.iterations) == int(gan.g_optimizer.iterations) == 2
 
 
 def test_export_with_parity_and_no_dropout_in_the_graph(tmp_path):

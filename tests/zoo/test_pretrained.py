@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 
+import exports
 import zoo
 from zoo import pretrained
 from zoo.errors import ConfigError, DatasetUnavailableError, ZooError
@@ -79,7 +80,7 @@ def test_remote_entries_are_fetched_and_verified(tmp_path, monkeypatch):
 
 
 def test_export_a_pretrained_generator(tmp_path):
-    manifest = zoo.export("dcgan_mnist", str(tmp_path / "out"), formats=("onnx",))
+    manifest = exports.export_generator("dcgan_mnist", str(tmp_path / "out"), formats=("onnx",))
     assert manifest["parity"]["max_abs_error"]["onnx"] < 1e-4
     assert os.path.exists(tmp_path / "out" / "dcgan_mnist-v1.onnx")
 

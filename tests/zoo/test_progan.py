@@ -10,6 +10,7 @@ from zoo import ProGAN, build_variant
 from zoo.errors import ConfigError
 from zoo.networks.progan import check_widths
 from zoo.progan import GrowthSchedule
+from zoo.steps import Step
 
 # Target 16x16: levels 0, 1, 2 = 4x4, 8x8, 16x16. Phases of 8 images, fade-ins of 16, batches of 4:
 # level 0 for 2 steps, 8x8 fades in over 4 steps (alpha 0, .25, .5, .75), is stable for 2, then 16x16 fades in.
@@ -173,16 +174,16 @@ def test_alpha_is_linear_in_images_seen_within_a_fade_phase(grown):
 
 
 def test_drift_term_is_epsilon_times_the_mean_squared_real_score():
-    gan = tiny(drift=0.001)
-    real, fake = images(4, 16, seed=4), images(4, 16, seed=5)
-    real_logits, fake_logits = gan.discriminator(real), gan.discriminator(fake)
-    terms = gan.d_loss_terms(real, fake, None, real_logits, fake_logits)
+    gan = tiny(drift=0.001)  # before training: the hooks see level 0's networks (4x4)
+    real, fake = images(4, 4, seed=4), images(4, 4, seed=5)
+    real_logits, fake_logits = gan.discriminator_at(0)(real), gan.discriminator_at(0)(fake)
+    terms = gan.d_loss_terms(Step(real, fake, None, real_logits, fake_logits))
     assert set(terms) == {"d_loss", "penalty", "drift"} and set(gan.d_loss_names) == set(terms)
     expected = 0.001 * np.mean(np.square(real_logits.numpy()))
     assert expected > 0
     np.testing.assert_allclose(float(terms["drift"]), expected, rtol=1e-5)
     np.testing.assert_allclose(float(terms["d_loss"]), np.mean(fake_logits) - np.mean(real_logits), rtol=1e-5)
-    assert float(tiny(drift=0.0).d_loss_terms(real, fake, None, real_logits, fake_logits)["drift"]) == 0.0
+    assert float(tiny(drift=0.0).d_loss_terms(Step(real, fake, None, real_logits, fake_logits))["drift"]) == 0.0
 
 
 def test_real_images_are_pooled_and_faded_like_the_generator():

@@ -1,7 +1,7 @@
 """One step on 2 replicas == one step on 1 replica with the same global batch, for every loss family.
 
 Gradients are summed over replicas, so every loss term must be divided by the
-replica count (``_per_replica``), and terms that are non-linear in a batch mean
+replica count (``zoo.distribute.per_replica_loss``), and terms that are non-linear in a batch mean
 must take that mean over the global batch (``zoo.distribute.replica_mean``).
 SGD (not Adam) so that a wrongly scaled gradient shows up in the weights; no
 batch norm (its statistics are per replica by design). The latents come from

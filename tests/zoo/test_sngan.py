@@ -1,4 +1,6 @@
-"""SNGAN and SAGAN: the ResNet networks, spectral norm placement, state rules, round trips, exports."""
+"""SNGAN and SAGAN: the ResNet networks, spectral norm placement, state rules, exports. Training (attention's
+gamma learned), the config and .keras round trips (power iterations included) are the shared harness's
+(tests/zoo/test_variant_harness.py)."""
 
 import keras
 import numpy as np
@@ -82,28 +84,6 @@ def test_d_step_updates_d_power_iterations_and_g_step_leaves_them():
     before_d, before_g = snapshot(d_u), snapshot(g_u)
     gan.g_step(x, None)
     assert not any(changed(before_d, d_u)) and all(changed(before_g, g_u))
-
-
-def test_fit_trains_attention_and_reports_hinge_terms():
-    gan = tiny(SAGAN, d_steps=2)
-    history = gan.fit(real(16), batch_size=8, epochs=2, verbose=0)
-    assert set(history.history) >= {"d_loss", "g_loss", "loss"}
-    assert all(np.isfinite(v).all() for v in history.history.values())
-    gammas = [l.gamma.numpy() for m in (gan.generator, gan.discriminator) for l in m.layers
-              if isinstance(l, SelfAttention)]
-    assert all(abs(g) > 0 for g in gammas)  # gamma starts at 0 and is learned
-
-
-@pytest.mark.parametrize("cls", [SNGAN, SAGAN])
-def test_round_trip_keeps_options_weights_and_power_iterations(cls, tmp_path):
-    gan = tiny(cls, image_shape=(16, 16, 3), d_steps=2)
-    gan.fit(real(8, (16, 16, 3)), batch_size=8, epochs=1, verbose=0)
-    gan.save(tmp_path / "gan.keras")
-    loaded = keras.models.load_model(tmp_path / "gan.keras", safe_mode=True)
-    assert type(loaded) is cls and loaded.get_config() == gan.get_config()
-    for a, b in zip(gan.weights, loaded.weights):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
-    np.testing.assert_allclose(loaded.generate(3, seed=1), gan.generate(3, seed=1), rtol=1e-6)
 
 
 def test_registry_and_bad_options():

@@ -15,6 +15,7 @@ from zoo.errors import ConfigError, DataError
 from zoo.networks.stylegan import StyleMapping, block_channels, stylegan_plan, with_truncation
 from zoo.registry import variant_options
 from zoo.sampling import Sampler
+from zoo.steps import Step
 
 TINY = dict(image_shape=(16, 16, 1), latent_dim=8, w_dim=8, mapping_layers=2, width=8, seed=0)
 MNIST = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "data", "mnist_embedded.npz")
@@ -260,7 +261,7 @@ def test_r1_is_the_papers_gamma_over_2_on_real_images():
         total = tf.reduce_sum(gan.discriminator(x, training=True))
     expected = 10.0 / 2 * np.mean(np.sum(np.square(tape.gradient(total, x).numpy()), axis=(1, 2, 3)))
     logits = gan.discriminator(real), gan.discriminator(fake)
-    terms = gan.d_loss_terms(x, tf.constant(fake), None, *logits)
+    terms = gan.d_loss_terms(Step(x, tf.constant(fake), None, *logits))
     assert set(terms) == {"d_loss", "penalty"} and expected > 0
     np.testing.assert_allclose(float(terms["penalty"]), expected, rtol=1e-4)
 

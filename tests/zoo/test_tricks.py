@@ -9,6 +9,7 @@ from zoo import GAN
 from zoo.errors import ConfigError
 from zoo.mixtures import mode_metrics, sample
 from zoo.networks import mlp_discriminator, mlp_generator
+from zoo.steps import Step
 
 
 def small_gan(pack=1, g_norm="batch", minibatch=0, seed=0, lr=1e-3, betas=(0.5, 0.999), **options):
@@ -59,7 +60,7 @@ def test_feature_matching_term_matches_hand_computation():
     gan = small_gan(feature_matching=2.0)
     real = tf.constant(POINTS[:64])
     fake = gan.generator(gan.latents(64, seed=0), training=False)
-    terms = gan.g_loss_terms(real, fake, None, None, tf.zeros((64, 1)))
+    terms = gan.g_loss_terms(Step(real, fake, None, None, tf.zeros((64, 1))))
     features = keras.Model(gan.discriminator.inputs, gan.discriminator.get_layer("logits").input)
     expected = 2.0 * np.sum((features(real, training=True).numpy().mean(0)
                              - features(fake, training=True).numpy().mean(0)) ** 2)

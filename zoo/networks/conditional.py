@@ -32,7 +32,7 @@ import keras
 from keras import layers
 
 from zoo.errors import ConfigError
-from zoo.networks.dcgan import (_check_dims, _init, check_image_shape, check_norm, downsample_features,
+from zoo.networks.dcgan import (check_dims, check_image_shape, check_norm, dcgan_init, downsample_features,
                                 score_head, upsample_to_images, upsampling_plan)
 
 CONDITIONINGS = ("embedding", "one_hot")
@@ -58,14 +58,14 @@ def label_code(labels, num_classes, conditioning="embedding", embed_dim=32, name
     """int labels (batch,) -> a (batch, d) code: a learned embedding or a one-hot vector."""
     if conditioning == "one_hot":
         return layers.CategoryEncoding(num_classes, output_mode="one_hot", name=f"{name}_one_hot")(labels)
-    return layers.Embedding(num_classes, embed_dim, embeddings_initializer=_init(),
+    return layers.Embedding(num_classes, embed_dim, embeddings_initializer=dcgan_init(),
                             name=f"{name}_embedding")(labels)
 
 
 def conditional_generator(latent_dim=100, num_classes=10, image_shape=(28, 28, 1), width=64,
                           conditioning="embedding", embed_dim=32, name="generator"):
     """[z (batch, latent_dim), labels (batch,) int32] -> images in [-1, 1], (batch, *image_shape)."""
-    _check_dims(latent_dim, width)
+    check_dims(latent_dim, width)
     check_conditioning(conditioning, num_classes, embed_dim)
     image_shape = check_image_shape(image_shape)
     z = keras.Input((latent_dim,), name="z")
@@ -82,7 +82,7 @@ def _label_planes(labels, num_classes, image_shape, conditioning):
         x = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(labels)
         x = layers.Reshape((1, 1, num_classes), name="label_reshape")(x)
         return layers.UpSampling2D((h, w), name="label_planes")(x)
-    x = layers.Embedding(num_classes, h * w, embeddings_initializer=_init(), name="label_embedding")(labels)
+    x = layers.Embedding(num_classes, h * w, embeddings_initializer=dcgan_init(), name="label_embedding")(labels)
     return layers.Reshape((h, w, 1), name="label_planes")(x)
 
 
@@ -93,7 +93,7 @@ def conditional_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64,
     ``projection=True``: logit = psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama, 2018),
     and ``conditioning`` is ignored (the projection is always a learned embedding).
     """
-    _check_dims(1, width)
+    check_dims(1, width)
     check_norm(norm)
     check_conditioning(conditioning, num_classes)
     image_shape = check_image_shape(image_shape)
@@ -103,7 +103,7 @@ def conditional_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64,
         features = downsample_features(images, image_shape, width, norm)
         psi = score_head(features, image_shape, output_name="psi")
         phi = layers.Flatten(name="phi")(features)
-        embed = layers.Embedding(num_classes, int(phi.shape[-1]), embeddings_initializer=_init(),
+        embed = layers.Embedding(num_classes, int(phi.shape[-1]), embeddings_initializer=dcgan_init(),
                                  name="projection_embedding")(labels)
         projected = layers.Dot(axes=1, name="projection")([embed, phi])
         logits = layers.Add(dtype="float32", name="logits")([psi, projected])
@@ -117,7 +117,7 @@ def conditional_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64,
 def acgan_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64, norm="batch",
                         name="discriminator"):
     """images -> [logits (batch, 1), class_logits (batch, num_classes)], both float32."""
-    _check_dims(1, width)
+    check_dims(1, width)
     check_norm(norm)
     check_conditioning("embedding", num_classes)
     image_shape = check_image_shape(image_shape)

@@ -29,11 +29,13 @@ from zoo.errors import ConfigError
 _MIN_START, _MAX_START = 3, 7
 
 
-def _init():
+def dcgan_init():
+    """The paper's weight initialiser, N(0, 0.02) (also used by the conditional and InfoGAN networks)."""
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 
-def _batch_norm(name):
+def dcgan_batch_norm(name):
+    """Batch norm as the DCGAN networks use it: momentum 0.9, epsilon 1e-5, scales from N(1, 0.02)."""
     return layers.BatchNormalization(
         momentum=0.9,
         epsilon=1e-5,
@@ -71,7 +73,8 @@ def upsampling_plan(image_shape):
     return h, w, n
 
 
-def _check_dims(latent_dim, width):
+def check_dims(latent_dim, width):
+    """Raises ``ConfigError`` unless ``latent_dim`` and ``width`` are positive integers."""
     for name, value in (("latent_dim", latent_dim), ("width", width)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{name} must be a positive integer; got {value!r}.")
@@ -83,7 +86,7 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="gen
     ``width`` is the channel count of the last hidden feature map; each earlier
     stage doubles it (64x64 with width 128 is the paper's 1024-512-256-128).
     """
-    _check_dims(latent_dim, width)
+    check_dims(latent_dim, width)
     z = keras.Input((latent_dim,), name="z")
     return keras.Model(z, upsample_to_images(z, image_shape, width), name=name)
 
@@ -100,19 +103,19 @@ def upsample_to_images(x, image_shape, width):
     x = layers.Reshape((1, 1, int(x.shape[-1])), name="project_reshape")(x)
     x = layers.Conv2DTranspose(
         width * 2 ** (n - 1), (start_h, start_w), padding="valid", use_bias=False,
-        kernel_initializer=_init(), name="project",
+        kernel_initializer=dcgan_init(), name="project",
     )(x)
-    x = _batch_norm("project_bn")(x)
+    x = dcgan_batch_norm("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     for i in range(n - 1):
         x = layers.Conv2DTranspose(
             width * 2 ** (n - 2 - i), 4, strides=2, padding="same", use_bias=False,
-            kernel_initializer=_init(), name=f"up{i}",
+            kernel_initializer=dcgan_init(), name=f"up{i}",
         )(x)
-        x = _batch_norm(f"up{i}_bn")(x)
+        x = dcgan_batch_norm(f"up{i}_bn")(x)
         x = layers.ReLU(name=f"up{i}_relu")(x)
     x = layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="to_image",
+        channels, 4, strides=2, padding="same", kernel_initializer=dcgan_init(), name="to_image",
     )(x)
     # float32 output even under a mixed-precision policy.
     return layers.Activation("tanh", dtype="float32", name="images")(x)
@@ -127,7 +130,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, norm="batch", name="d
     ``norm="batch"`` is the paper's; gradient penalties (WGAN-GP, DRAGAN, R1) are
     per-sample and batch norm mixes samples, so use ``"layer"`` or ``None`` with them.
     """
-    _check_dims(1, width)
+    check_dims(1, width)
     check_norm(norm)
     images = keras.Input(tuple(image_shape), name="images")
     features = downsample_features(images, image_shape, width, norm)
@@ -137,7 +140,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, norm="batch", name="d
 def norm_layer(norm, name):
     """D's normalisation layer for ``norm`` in ``D_NORMS`` (``None``: an identity)."""
     if norm == "batch":
-        return _batch_norm(name)
+        return dcgan_batch_norm(name)
     if norm == "layer":
         return layers.LayerNormalization(epsilon=1e-5, name=name)
     return layers.Identity(name=name)
@@ -156,7 +159,7 @@ def downsample_features(x, image_shape, width, norm="batch"):
     for i in range(n):
         x = layers.Conv2D(
             width * 2**i, 4, strides=2, padding="same", use_bias=(i == 0 or norm is None),
-            kernel_initializer=_init(), name=f"down{i}",
+            kernel_initializer=dcgan_init(), name=f"down{i}",
         )(x)
         if i > 0 and norm is not None:  # no normalisation on the input layer
             x = norm_layer(norm, f"down{i}_{'bn' if norm == 'batch' else 'ln'}")(x)
@@ -169,6 +172,6 @@ def score_head(features, image_shape, units=1, name="score", output_name="logits
     flattened map, kept all-convolutional) -> (batch, units) float32."""
     start_h, start_w, _ = upsampling_plan(image_shape)
     x = layers.Conv2D(
-        units, (start_h, start_w), padding="valid", kernel_initializer=_init(), name=name,
+        units, (start_h, start_w), padding="valid", kernel_initializer=dcgan_init(), name=name,
     )(features)
     return layers.Flatten(dtype="float32", name=output_name)(x)

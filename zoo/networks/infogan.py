@@ -30,7 +30,7 @@ import keras
 from keras import layers
 
 from zoo.errors import ConfigError
-from zoo.networks.dcgan import (_batch_norm, _check_dims, _init, check_image_shape, check_norm,
+from zoo.networks.dcgan import (check_dims, check_image_shape, check_norm, dcgan_batch_norm, dcgan_init,
                                 downsample_features, norm_layer, score_head, upsample_to_images,
                                 upsampling_plan)
 
@@ -55,7 +55,7 @@ def check_fc_units(fc_units):
 def infogan_generator(latent_dim=62, categorical=10, continuous=2, image_shape=(28, 28, 1), width=64,
                       fc_units=None, name="generator"):
     """[z (batch, latent_dim), codes (batch, categorical + continuous)] -> images in [-1, 1]."""
-    _check_dims(latent_dim, width)
+    check_dims(latent_dim, width)
     check_codes(categorical, continuous)
     check_fc_units(fc_units)
     image_shape = check_image_shape(image_shape)
@@ -64,15 +64,15 @@ def infogan_generator(latent_dim=62, categorical=10, continuous=2, image_shape=(
     split = layers.Identity(name=f"{CODE_SPLIT_PREFIX}{categorical}_{continuous}")(codes)
     x = layers.Concatenate(name="z_and_codes")([z, split])
     if fc_units:
-        x = layers.Dense(fc_units, use_bias=False, kernel_initializer=_init(), name="fc")(x)
-        x = layers.ReLU(name="fc_relu")(_batch_norm("fc_bn")(x))
+        x = layers.Dense(fc_units, use_bias=False, kernel_initializer=dcgan_init(), name="fc")(x)
+        x = layers.ReLU(name="fc_relu")(dcgan_batch_norm("fc_bn")(x))
     return keras.Model([z, codes], upsample_to_images(x, image_shape, width), name=name)
 
 
 def infogan_discriminator(image_shape=(28, 28, 1), categorical=10, continuous=2, width=64, norm="batch",
                           q_units=128, fc_units=None, name="discriminator"):
     """images -> [logits (batch, 1), q_categorical logits, q_continuous means], all float32."""
-    _check_dims(q_units, width)
+    check_dims(q_units, width)
     check_norm(norm)
     check_codes(categorical, continuous)
     check_fc_units(fc_units)
@@ -82,18 +82,18 @@ def infogan_discriminator(image_shape=(28, 28, 1), categorical=10, continuous=2,
     features = downsample_features(images, image_shape, width, norm)
     if fc_units:  # the paper's shared FC layer; logit and Q read it
         x = layers.Flatten(name="fc_flatten")(features)
-        x = layers.Dense(fc_units, use_bias=norm is None, kernel_initializer=_init(), name="fc")(x)
+        x = layers.Dense(fc_units, use_bias=norm is None, kernel_initializer=dcgan_init(), name="fc")(x)
         features = layers.LeakyReLU(0.2, name="fc_lrelu")(norm_layer(norm, "fc_norm")(x))
-        logits = layers.Dense(1, kernel_initializer=_init(), dtype="float32", name="score")(features)
-        q = layers.Dense(q_units, use_bias=norm is None, kernel_initializer=_init(), name="q_hidden")(features)
+        logits = layers.Dense(1, kernel_initializer=dcgan_init(), dtype="float32", name="score")(features)
+        q = layers.Dense(q_units, use_bias=norm is None, kernel_initializer=dcgan_init(), name="q_hidden")(features)
         q = layers.LeakyReLU(0.2, name="q_lrelu")(norm_layer(norm, "q_norm")(q))
     else:
         logits = score_head(features, image_shape)
-        q = layers.Conv2D(q_units, (start_h, start_w), padding="valid", kernel_initializer=_init(),
+        q = layers.Conv2D(q_units, (start_h, start_w), padding="valid", kernel_initializer=dcgan_init(),
                           name="q_hidden")(features)
         q = layers.LeakyReLU(0.2, name="q_lrelu")(layers.Flatten(name="q_flatten")(q))
     outputs = [logits]
     for kind, units in (("categorical", categorical), ("continuous", continuous)):
-        outputs.append(layers.Dense(units, kernel_initializer=_init(), dtype="float32",
+        outputs.append(layers.Dense(units, kernel_initializer=dcgan_init(), dtype="float32",
                                     name=f"q_{kind}")(q))
     return keras.Model(images, outputs, name=name)
