@@ -141,19 +141,15 @@ def find_random_ops(graph):
 
 def check_exportable_graph(graph):
     """Raises ``UnsafeGraphError`` if the graph holds Python-bound or random ops."""
-    python_ops = find_python_ops(graph)
-    if python_ops:
-        listed = ", ".join(f"{op} at {loc}" for loc, op in python_ops[:5])
-        raise UnsafeGraphError(
-            f"The generator's graph calls into Python ({listed}): such ops (tf.py_function, "
-            "tf.numpy_function) cannot run in TF Serving, ONNX or LiteRT. Rewrite that layer "
-            "with TensorFlow/Keras ops."
-        )
-    random_ops = find_random_ops(graph)
-    if random_ops:
-        listed = ", ".join(f"{op} at {loc}" for loc, op in random_ops[:5])
-        raise UnsafeGraphError(
-            f"The generator's graph draws random numbers ({listed}); an exported generator must "
-            "be a pure function of its inputs. Make the randomness (noise) an input of the "
-            "generator instead."
-        )
+    checks = (
+        (find_python_ops, "The generator's graph calls into Python ({}): such ops (tf.py_function, "
+                          "tf.numpy_function) cannot run in TF Serving, ONNX or LiteRT. Rewrite that layer "
+                          "with TensorFlow/Keras ops."),
+        (find_random_ops, "The generator's graph draws random numbers ({}); an exported generator must "
+                          "be a pure function of its inputs. Make the randomness (noise) an input of the "
+                          "generator instead."),
+    )
+    for find, message in checks:
+        found = find(graph)
+        if found:
+            raise UnsafeGraphError(message.format(", ".join(f"{op} at {loc}" for loc, op in found[:5])))
