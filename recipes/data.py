@@ -344,7 +344,7 @@ def resolve_source(source="mnist_embedded", split="train", *, labels=None, value
         raise DataError(f"{source!r} is neither an existing folder of images nor an existing .npz file.")
     import tensorflow_datasets as tfds
 
-    if source in tfds.list_builders():
+    if source in tfds.list_builders(with_community_datasets=False):  # community ones would ask the network
         return TFDSSource(source, split, tfds_data_dir, download)
     raise DataError(
         f"Unknown dataset {source!r}. Use one of {', '.join(LOCAL_NAMES)}, a TFDS name "

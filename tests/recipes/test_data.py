@@ -210,3 +210,9 @@ def test_corrupt_embedded_file_is_detected(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "EMBEDDED_PATH", str(bad))
     with pytest.raises(DatasetUnavailableError, match="is corrupt"):
         load_dataset("mnist_embedded")
+
+
+def test_an_unknown_bare_name_is_refused_without_asking_the_network(capfd):
+    with pytest.raises(DataError, match="Unknown dataset 'no_such_set_anywhere'"):
+        resolve_source("no_such_set_anywhere")
+    assert "metadata.google" not in capfd.readouterr().err  # TFDS's community index is not queried
