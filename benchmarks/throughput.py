@@ -16,9 +16,14 @@ Configurations (``--configs``, comma-separated; ``all`` is the default):
   sagan     the sagan_fashion_mnist recipe's model: zoo.SAGAN 28x28x1, width 16, latent 128,
             attention at 14, hinge loss, one D step per G step, Adam 4e-4 (D) / 1e-4 (G),
             betas (0, 0.9), batch ``--sagan_batch`` (TF sides only: no torch port)
+  study     the study's networks (zoo.StudyGAN, Lucic et al. 2018), NS loss, Adam(2e-4, 0.5),
+            batch ``--study_batch`` (TF sides only)
 
-With a GPU visible, ``dcgan_gpu`` adds DCGAN at the largest batch with jit_compile=True in
-float32, mixed_float16 and mixed_bfloat16 (TF sides).
+With a GPU visible (or ``--dry_run``), ``dcgan_gpu`` and ``study_gpu`` add DCGAN at the largest
+batch and the study's step with jit_compile=True in float32, mixed_float16 and mixed_bfloat16
+(TF sides). ``--dry_run`` runs every planned configuration for a moment on whatever device there
+is and writes to a temporary file unless ``--out`` is given: it checks the script, not the speed
+(``benchmarks/gpu_run.sh`` is the one command for a lent GPU machine).
 
 Contenders, each in its own process (so that its peak RSS is its own):
 
@@ -78,13 +83,17 @@ MODELS = {
     "sagan": dict(variant="SAGAN", options=dict(latent_dim=128, width=16, attention=14), loss="hinge",
                   d_steps=1, penalty_weight=0.0, d_norm=None,
                   optimizer=dict(d_lr=4e-4, g_lr=1e-4, beta_1=0.0, beta_2=0.9)),
+    "study": dict(variant="StudyGAN", options=dict(latent_dim=64), loss="non_saturating",
+                  d_steps=1, penalty_weight=0.0, d_norm="batch",
+                  optimizer=dict(d_lr=2e-4, g_lr=2e-4, beta_1=0.5, beta_2=0.999)),
 }
 # torch's OpenMP threads spin while waiting by default; with other jobs on the cores that made a
 # DCGAN step 100x slower here (5.4 s instead of 0.05 s at batch 16, 2 threads). TensorFlow's own
 # thread pool does not spin like that. PASSIVE makes waiting threads sleep (measured: 0.050 s/step,
 # vs 0.055 s with 1 thread), the fair setting on a shared machine.
 TORCH_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
-CONFIG_NAMES = ("dcgan", "dcgan_bf16", "wgan_gp", "sagan", "dcgan_gpu")
+CONFIG_NAMES = ("dcgan", "dcgan_bf16", "wgan_gp", "sagan", "study", "dcgan_gpu", "study_gpu")
+GPU_PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def peak_rss_mb():
@@ -271,10 +280,14 @@ def plan_configs(args, gpu):
         elif name == "sagan":
             configs.append(dict(name=f"sagan_b{args.sagan_batch}", model="sagan", batch=args.sagan_batch,
                                 precision="float32", jit=False, sides=["fit", "hand"]))
-        elif name == "dcgan_gpu" and gpu:
-            b = max(args.dcgan_batches)
-            configs += [dict(name=f"dcgan_gpu_{p}_jit_b{b}", model="dcgan", batch=b, precision=p, jit=True,
-                             sides=["fit", "hand"]) for p in ("float32", "mixed_float16", "mixed_bfloat16")]
+        elif name == "study":
+            configs.append(dict(name=f"study_b{args.study_batch}", model="study", batch=args.study_batch,
+                                precision="float32", jit=False, sides=["fit", "hand"]))
+        elif name in ("dcgan_gpu", "study_gpu") and gpu:
+            model = name.split("_")[0]
+            b = max(args.dcgan_batches) if model == "dcgan" else args.study_batch
+            configs += [dict(name=f"{model}_gpu_{p}_jit_b{b}", model=model, batch=b, precision=p, jit=True,
+                             sides=["fit", "hand"]) for p in GPU_PRECISIONS]
     return configs
 
 
@@ -405,16 +418,24 @@ def parse_args(argv=None):
     parser.add_argument("--bf16_batches", type=positive_ints, default=[256])
     parser.add_argument("--wgan_batch", type=positive_int, default=64)
     parser.add_argument("--sagan_batch", type=positive_int, default=64)
+    parser.add_argument("--study_batch", type=positive_int, default=64)
+    parser.add_argument("--dry_run", action="store_true",
+                        help="one short round of every planned configuration (the GPU ones too, on any device), "
+                             "written to a temporary file unless --out is given: checks the script, not the speed")
     parser.add_argument("--rounds", type=positive_int, default=3)
     parser.add_argument("--seconds_per_round", type=positive_float, default=3.0,
                         help="target duration of the slowest contender's round (sets the steps per round)")
     parser.add_argument("--min_steps", type=positive_int, default=6, help="fewest steps in a round")
-    parser.add_argument("--out", default=os.path.join(HERE, "results", "throughput.json"))
+    parser.add_argument("--out", default=None, help="JSON to write (default: benchmarks/results/throughput.json)")
     parser.add_argument("--_worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.torch_python and not (os.path.isfile(args.torch_python) and os.access(args.torch_python, os.X_OK)):
         parser.error(f"--torch_python={args.torch_python!r} is not an executable file: give the python of a "
                      "venv that has torch, e.g. /tmp/torchvenv/bin/python")
+    if args.dry_run:
+        args.rounds, args.seconds_per_round, args.min_steps = 1, 0.1, 2  # 2: a steady-state rate exists
+        args.out = args.out or os.path.join(tempfile.mkdtemp(prefix="throughput_dry_run_"), "throughput.json")
+    args.out = args.out or os.path.join(HERE, "results", "throughput.json")
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
         parser.error(f"--out={args.out!r}: the folder {out_dir!r} does not exist")
@@ -430,13 +451,13 @@ def main():
 
     gpus = tf.config.list_physical_devices("GPU")
     threads = len(os.sched_getaffinity(0))
-    configs = plan_configs(args, bool(gpus))
+    configs = plan_configs(args, bool(gpus) or args.dry_run)
     results = {
         "benchmark": "gan_train_throughput",
         "note": ("shared machine: other jobs ran during these rounds (see loadavg per round); peak RSS is the "
                  "process's peak resident set size on the CPU host (VmHWM), framework runtime included"),
         "images_per_second_counts": "real images per training step (batch x steps), whatever d_steps is",
-        "rounds": args.rounds, "seconds_per_round_target": args.seconds_per_round,
+        "rounds": args.rounds, "seconds_per_round_target": args.seconds_per_round, "dry_run": args.dry_run,
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus_usable": threads,
                     "cpu_model": _cpu_model(), "gpus": [g.name for g in gpus],
                     "bf16_hardware": _bf16_flags()},

@@ -1,0 +1,36 @@
+"""The GPU script's plan runs end to end on CPU in dry-run mode (the speed is not checked)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+import throughput  # noqa: E402
+
+
+def test_a_dry_run_plans_the_gpu_configurations_without_a_gpu():
+    args = throughput.parse_args(["--dry_run", "--configs=dcgan,study,dcgan_gpu,study_gpu", "--dcgan_batches=256"])
+    names = [c["name"] for c in throughput.plan_configs(args, gpu=True)]
+    assert names == ["dcgan_b256", "study_b64"] + [f"{m}_gpu_{p}_jit_b{b}" for m, b in (("dcgan", 256), ("study", 64))
+                                                   for p in throughput.GPU_PRECISIONS]
+    assert args.rounds == 1 and args.out.startswith("/") and "results" not in args.out  # never the real results
+    assert not [c for c in throughput.plan_configs(throughput.parse_args(["--configs=study_gpu"]), gpu=False)]
+
+
+@pytest.mark.slow
+def test_the_gpu_script_runs_its_study_step_in_a_dry_run(tmp_path):
+    out = tmp_path / "throughput.json"
+    proc = subprocess.run(["sh", os.path.join(ROOT, "benchmarks", "gpu_run.sh"), "--dry_run", "--configs=study_gpu",
+                           "--study_batch=8", f"--out={out}"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["dry_run"] is True
+    runs = result["configurations"]
+    assert sorted(runs) == [f"study_gpu_{p}_jit_b8" for p in sorted(throughput.GPU_PRECISIONS)]
+    for record in runs.values():
+        assert record["jit"] is True and record["ratio_fit_over_hand"] > 0
