@@ -42,9 +42,8 @@ def check_unsupported(model, values):
     """
     for key, why in type(model).unsupported.items():
         value = values.get(key)
-        neutral = 1 if key == "pack" else None
-        if value is not None and value != neutral and (key == "pack" or value):
-            default = "unset" if neutral is None else f"at {neutral!r}"
+        if (value != 1) if key == "pack" else bool(value):
+            default = "at 1" if key == "pack" else "unset"
             raise ConfigError(f"{type(model).__name__} does not support {key}={value!r}: {why}. Leave it {default}.")
 
 

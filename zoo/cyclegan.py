@@ -151,8 +151,8 @@ class CycleGAN(Translator, GAN):
         if player == "d":
             seed = ops.cast(self.step_seed(), "int64")
             fold = tf.random.experimental.stateless_fold_in
-            fake_a = self.pool_a.query(ops.stop_gradient(fake_a), fold(seed, 1))
-            fake_b = self.pool_b.query(ops.stop_gradient(fake_b), fold(seed, 2))
+            fake_a = self.pool_a.query(fake_a, fold(seed, 1))  # the D step stops the fakes' gradient
+            fake_b = self.pool_b.query(fake_b, fold(seed, 2))
         return fake_a, fake_b
 
     def discriminate(self, samples, condition, update_state=True, weights=None):
