@@ -1,25 +1,46 @@
-"""The 2D mixture benchmark: every loss and trick on the ring of 8 and the grid of 25 Gaussians.
+"""Mode collapse on 2D mixtures (ring of 8, grid of 25 Gaussians), one command per table.
 
-    python benchmarks/mixtures.py                                  # everything, 5 seeds
-    python benchmarks/mixtures.py --configs=gan,pacgan2 --seeds=2 --steps=2000
+    python benchmarks/mixtures.py --protocol=notebook                  # Unrolled GAN authors' small protocol
+    python benchmarks/mixtures.py --protocol=pacgan --steps=20000      # PacGAN's Table 1 at a CPU length
+    python benchmarks/mixtures.py --protocol=pacgan --seeds=10         # ... at the paper's 400,000 steps
+    python benchmarks/mixtures.py --protocol=tricks --steps=6000       # every loss and trick, PacGAN's networks
+    python benchmarks/mixtures.py --protocol=notebook --table          # only rebuild the table
+    python benchmarks/mixtures.py --protocol=notebook --cost           # what one training step costs, and why
 
-Protocol (PacGAN, Lin et al. 2018, from its paper and public code): ring of 8
-Gaussians on the unit circle (std 0.01) and 5x5 grid with means in
-{-4,-2,0,2,4}^2 (std 0.05); 100,000 training points; G = 4 hidden layers of 400
-ReLU units with batch norm, 2D Gaussian input; D = 3 LinearMaxout layers of 200
-units, 5 pieces; Adam(1e-4, beta_1=0.8), batch 100; 2,500 generated samples
-scored by modes captured, % high-quality samples (within 3 std of a mode) and
-reverse KL of the mode histogram against uniform (``zoo.mixtures``).
+Protocols (ANCHORS §2):
 
-One deliberate difference: PacGAN trained 400 epochs (400,000 steps); on a
-2-core CPU we train ``--steps`` (default 6,000) and say so next to the table.
-Configs that the papers tune differently (WGAN: RMSProp 5e-5, clip 0.01,
-5 critic steps; WGAN-GP: Adam(1e-4, 0.5, 0.9), 5 critic steps, lambda 10) use
-their papers' settings. Results: ``benchmarks/results/mixtures.json`` and a
-markdown table on stdout.
+* ``notebook``: the Unrolled GAN authors' reference notebook. Ring of 8 evenly
+  spaced modes (radius 1, std 0.01) and the 5x5 grid (std 0.05), fresh samples
+  every step; G and D 2 x 128 tanh, orthogonal init (gain 1.4), z 256-d N(0, I);
+  batch 512; D Adam 1e-4, G Adam 1e-3, beta_1 0.5; 25,000 steps. Rows: GAN,
+  Unrolled GAN (5 steps), PacGAN2/4 and the zoo's other anti-collapse options
+  (minibatch discrimination, feature matching, WGAN-GP with its paper's Adam(1e-4,
+  0.5, 0.9) and 5 critic steps). No published numbers: the rows compare with each other.
+* ``pacgan``: PacGAN (Lin et al. 2018) Table 1. A fixed training set of 100,000
+  points per seed; G 4 x (400, batch norm, ReLU), z 2-d N(0, 1); D 3 LinearMaxout
+  layers of 200 units x 5 pieces; N(0, 0.02) init; Adam 1e-4, beta_1 0.8; batch 100;
+  400,000 steps (``--steps`` shortens it; the table states the length).
+* ``tricks``: every loss and trick of the zoo on PacGAN's networks and settings
+  (losses with their own papers' optimisers: WGAN RMSProp 5e-5 with clipping,
+  WGAN-GP Adam(1e-4, 0.5, 0.9); both 5 critic steps).
+
+Every run (protocol, steps, config, mixture, seed) is scored on 2,500 samples
+(modes captured, % high quality, reverse KL: ``zoo.mixtures.mode_metrics``) at
+every tenth of its length, so the table shows whether the ranking has settled,
+and written to its own JSON under ``--results_dir/<protocol>_<steps>steps/``; a
+run with a result is skipped, so a stopped campaign resumes where it was. The
+table (mean ± standard error over seeds, the last checkpoint) goes beside the
+published rows into ``<protocol>_<steps>steps.md``.
+
+Each worker process trains one run on one thread: the networks are small, so
+XLA with 50 steps per call keeps Python out of the step, and runs in parallel
+use the cores better than threads inside one small matmul. ``--cost`` measures
+this choice against plain ``fit`` and against several seeds batched into one
+graph, and counts the step's FLOPs.
 """
 
 import argparse
+import glob
 import json
 import math
 import multiprocessing as mp
@@ -27,157 +48,329 @@ import os
 import sys
 import time
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
-ADAM = {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.8, "beta_2": 0.999}
-CONFIGS = {
-    "gan": {},
-    "minimax": {"gan": {"loss": "minimax"}},
-    "pacgan2": {"gan": {"pack": 2}},
-    "pacgan4": {"gan": {"pack": 4}},
-    "lsgan": {"gan": {"loss": "least_squares"}},
-    "hinge": {"gan": {"loss": "hinge"}},
-    "wgan": {"gan": {"loss": "wasserstein", "clip_value": 0.01, "d_steps": 5},
-             "opt": {"optimizer": "rmsprop", "lr": 5e-5}},
-    "wgan_gp": {"gan": {"loss": "wasserstein", "penalty": "wgan_gp", "penalty_weight": 10.0, "d_steps": 5},
-                "opt": {"optimizer": "adam", "lr": 1e-4, "beta_1": 0.5, "beta_2": 0.9}},
-    "dragan": {"gan": {"penalty": "dragan", "penalty_weight": 10.0}},
-    "r1": {"gan": {"penalty": "r1", "penalty_weight": 0.1}},
-    "rsgan": {"gan": {"loss": "relativistic"}},
-    "ragan": {"gan": {"loss": "relativistic_average"}},
-    "ttur": {"opt": {"optimizer": "adam", "lr": 1e-4, "d_lr": 4e-4, "beta_1": 0.8, "beta_2": 0.999}},
-    "label_smoothing": {"gan": {"label_smoothing": 0.1}},
-    "feature_matching": {"gan": {"feature_matching": 1.0}},
-    "minibatch_discrimination": {"d": {"minibatch_kernels": 50}},
-    "historical_averaging": {"gan": {"historical_averaging": 1e-5}},
-    "virtual_batch_norm": {"g": {"norm": "virtual"}},
-    "unrolled5": {"gan": {"unrolled_steps": 5}},
+from benchmarks._args import positive_int  # noqa: E402
+from benchmarks._machine import describe, machine_info  # noqa: E402
+
+MIXTURES = ("ring", "grid")
+CHECKPOINTS = 10  # metrics at every tenth of a run
+EVAL_SAMPLES = 2500
+ORTHOGONAL = {"class_name": "Orthogonal", "config": {"gain": 1.4}}
+NOTEBOOK_NETS = {
+    "g": {"latent_dim": 256, "hidden": 128, "depth": 2, "norm": None, "activation": "tanh",
+          "kernel_initializer": ORTHOGONAL},
+    "d": {"hidden": 128, "depth": 2, "maxout_pieces": 1, "activation": "tanh", "kernel_initializer": ORTHOGONAL},
 }
-PUBLISHED = [
-    ("GAN (PacGAN paper)", 6.3, 98.2, 0.45, 17.3, 94.8, 0.70),
-    ("PacGAN2 (PacGAN paper)", 7.9, 95.6, 0.07, 23.8, 91.3, 0.13),
-    ("PacGAN4 (PacGAN paper)", 7.8, 95.9, 0.07, 24.8, 93.6, 0.04),
-    ("Unrolled GAN (VEEGAN paper)", 7.6, 35.6, None, 23.6, 16, None),
-]
+WGAN_GP = {"gan": {"loss": "wasserstein", "penalty": "wgan_gp", "penalty_weight": 10.0, "d_steps": 5},
+           "opt": {"g": ("adam", 1e-4, 0.5, 0.9), "d": ("adam", 1e-4, 0.5, 0.9)}}
+
+PROTOCOLS = {
+    "notebook": {
+        "title": "Unrolled GAN notebook protocol (poolio/unrolled_gan; no published numbers)",
+        "nets": NOTEBOOK_NETS, "opt": {"g": ("adam", 1e-3, 0.5, 0.999), "d": ("adam", 1e-4, 0.5, 0.999)},
+        "batch": 512, "steps": 25_000, "seeds": 5, "data": "fresh",
+        "configs": {
+            "gan": {},
+            "unrolled5": {"gan": {"unrolled_steps": 5}},
+            "pacgan2": {"gan": {"pack": 2}},
+            "pacgan4": {"gan": {"pack": 4}},
+            "minibatch_discrimination": {"d": {"minibatch_kernels": 50}},
+            "feature_matching": {"gan": {"feature_matching": 1.0}},
+            "wgan_gp": WGAN_GP,
+        },
+        "published": [],
+    },
+    "pacgan": {
+        "title": "PacGAN protocol (Lin et al. 2018, Table 1)",
+        "nets": {"g": {}, "d": {}}, "opt": {"g": ("adam", 1e-4, 0.8, 0.999), "d": ("adam", 1e-4, 0.8, 0.999)},
+        "batch": 100, "steps": 400_000, "seeds": 10, "data": "fixed",
+        "configs": {"gan": {}, "pacgan2": {"gan": {"pack": 2}}, "pacgan3": {"gan": {"pack": 3}},
+                    "pacgan4": {"gan": {"pack": 4}}},
+        # PacGAN Table 1, 10 trials, mean ± s.e.: (modes, HQ %, reverse KL) for ring, then grid
+        "published": [
+            ("GAN", "6.3 ± 0.5", "98.2 ± 0.2", "0.45 ± 0.09", "17.3 ± 0.8", "94.8 ± 0.7", "0.70 ± 0.07"),
+            ("PacGAN2", "7.9 ± 0.1", "95.6 ± 2.0", "0.07 ± 0.03", "23.8 ± 0.7", "91.3 ± 0.8", "0.13 ± 0.04"),
+            ("PacGAN3", "7.8 ± 0.1", "97.7 ± 0.3", "0.10 ± 0.02", "24.6 ± 0.4", "94.2 ± 0.4", "0.06 ± 0.02"),
+            ("PacGAN4", "7.8 ± 0.1", "95.9 ± 1.4", "0.07 ± 0.02", "24.8 ± 0.2", "93.6 ± 0.6", "0.04 ± 0.01"),
+        ],
+    },
+    "tricks": {
+        "title": "Every loss and trick on PacGAN's networks and settings",
+        "nets": {"g": {}, "d": {}}, "opt": {"g": ("adam", 1e-4, 0.8, 0.999), "d": ("adam", 1e-4, 0.8, 0.999)},
+        "batch": 100, "steps": 400_000, "seeds": 5, "data": "fixed",
+        "configs": {
+            "gan": {},
+            "minimax": {"gan": {"loss": "minimax"}},
+            "pacgan2": {"gan": {"pack": 2}},
+            "pacgan4": {"gan": {"pack": 4}},
+            "lsgan": {"gan": {"loss": "least_squares"}},
+            "hinge": {"gan": {"loss": "hinge"}},
+            "wgan": {"gan": {"loss": "wasserstein", "clip_value": 0.01, "d_steps": 5},
+                     "opt": {"g": ("rmsprop", 5e-5), "d": ("rmsprop", 5e-5)}},
+            "wgan_gp": WGAN_GP,
+            "dragan": {"gan": {"penalty": "dragan", "penalty_weight": 10.0}},
+            "r1": {"gan": {"penalty": "r1", "penalty_weight": 0.1}},
+            "rsgan": {"gan": {"loss": "relativistic"}},
+            "ragan": {"gan": {"loss": "relativistic_average"}},
+            "ttur": {"opt": {"d": ("adam", 4e-4, 0.8, 0.999)}},
+            "label_smoothing": {"gan": {"label_smoothing": 0.1}},
+            "feature_matching": {"gan": {"feature_matching": 1.0}},
+            "minibatch_discrimination": {"d": {"minibatch_kernels": 50}},
+            "historical_averaging": {"gan": {"historical_averaging": 1e-5}},
+            "virtual_batch_norm": {"g": {"norm": "virtual"}},
+            "unrolled5": {"gan": {"unrolled_steps": 5}},
+        },
+        "published": [],
+    },
+}
+
+
+class Refusal(Exception):
+    """Bad command-line input: printed as one line."""
+
+
+def _optimizer(spec):
+    import keras
+
+    kind, lr, *betas = spec
+    if kind == "rmsprop":
+        return keras.optimizers.RMSprop(lr)
+    return keras.optimizers.Adam(lr, beta_1=betas[0], beta_2=betas[1])
+
+
+def build(protocol, config, seed):
+    """One run's GAN (not compiled) and its (D, G) optimizers."""
+    import keras
+
+    from zoo import GAN
+    from zoo.networks.mlp import mlp_discriminator, mlp_generator
+
+    spec = PROTOCOLS[protocol]
+    cfg = spec["configs"][config]
+    gan_opts = dict(cfg.get("gan", {}))
+    keras.utils.set_random_seed(seed)
+    g = mlp_generator(**{**spec["nets"]["g"], **cfg.get("g", {})})
+    d = mlp_discriminator(pack=gan_opts.get("pack", 1), **{**spec["nets"]["d"], **cfg.get("d", {})})
+    gan = GAN(g, d, seed=seed, **gan_opts)
+    opt = {**spec["opt"], **cfg.get("opt", {})}
+    return gan, _optimizer(opt["d"]), _optimizer(opt["g"])
+
+
+def dataset(protocol, mixture, seed, batch):
+    """Training batches: a fixed set of 100,000 points (PacGAN) or fresh points every step (notebook)."""
+    import tensorflow as tf
+
+    from zoo.mixtures import get_mixture, sample
+
+    if PROTOCOLS[protocol]["data"] == "fixed":
+        data = sample(mixture, 100_000, seed=1000 + seed)
+        return tf.data.Dataset.from_tensor_slices(data).shuffle(100_000, seed=seed).repeat().batch(
+            batch, drop_remainder=True).prefetch(4)
+    means, std = get_mixture(mixture)
+    means = tf.constant(means, tf.float32)
+
+    def draw(step):
+        key = tf.stack([tf.cast(seed, tf.int64) + 1000, step])
+        modes = tf.random.stateless_uniform((batch,), key, 0, means.shape[0], tf.int32)
+        noise = tf.random.stateless_normal((batch, 2), key + tf.constant([0, 1 << 40], tf.int64))
+        return tf.gather(means, modes) + std * noise
+
+    return tf.data.Dataset.counter().map(draw).prefetch(4)
+
+
+def steps_per_call(steps):
+    """Steps per XLA call: 50 where a tenth of the run is a multiple of it, else the largest divisor."""
+    return math.gcd(50, steps // CHECKPOINTS)
 
 
 def run_one(job):
-    """Trains one (config, mixture, seed) and returns its metrics."""
-    name, mixture, seed, steps, batch, eval_samples, jit = job
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.path.insert(0, ROOT)
+    """Trains one (protocol, config, mixture, seed) run and returns its result (metrics every tenth)."""
+    protocol, config, mixture, seed, steps = job
     import keras
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from zoo import GAN
-    from zoo.mixtures import mode_metrics, sample
-    from zoo.networks import mlp_discriminator, mlp_generator
+    from zoo.mixtures import mode_metrics
 
-    config = CONFIGS[name]
-    gan_opts = dict(config.get("gan", {}))
-    opt = {**ADAM, **config.get("opt", {})}
-    keras.utils.set_random_seed(seed)
-    g = mlp_generator(**config.get("g", {}))
-    d = mlp_discriminator(pack=gan_opts.get("pack", 1), **config.get("d", {}))
-    gan = GAN(g, d, seed=seed, **gan_opts)
+    spec = PROTOCOLS[protocol]
+    gan, d_opt, g_opt = build(protocol, config, seed)
+    gan.compile(d_optimizer=d_opt, g_optimizer=g_opt, steps_per_execution=steps_per_call(steps), jit_compile=True)
+    checkpoints = []
+    started = time.time()
 
-    def make(lr):
-        if opt["optimizer"] == "rmsprop":
-            return keras.optimizers.RMSprop(lr)
-        return keras.optimizers.Adam(lr, beta_1=opt["beta_1"], beta_2=opt["beta_2"])
+    class Score(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            samples = gan.generate(EVAL_SAMPLES, seed=10_000 + seed)
+            finite = all(math.isfinite(float(v)) for v in (logs or {}).values())
+            checkpoints.append({"step": (epoch + 1) * steps // CHECKPOINTS, "seconds": round(time.time() - started, 1),
+                                "finite": finite, **mode_metrics(samples, mixture)})
 
-    gan.compile(d_optimizer=make(opt.get("d_lr", opt["lr"])), g_optimizer=make(opt["lr"]),
-                steps_per_execution=50, jit_compile=jit)
-    data = sample(mixture, 100_000, seed=1000 + seed)
-    ds = tf.data.Dataset.from_tensor_slices(data).shuffle(100_000, seed=seed).repeat().batch(
-        batch, drop_remainder=True).prefetch(4)
-    start = time.time()
-    history = gan.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
-    seconds = time.time() - start
-    samples = gan.generate(eval_samples, seed=10_000 + seed)
-    metrics = mode_metrics(samples, mixture)
-    finite = all(math.isfinite(v[-1]) for v in history.history.values())
-    return {"config": name, "mixture": mixture, "seed": seed, "steps": steps, "seconds": round(seconds, 1),
-            "finite": finite, **metrics}
+    gan.fit(dataset(protocol, mixture, seed, spec["batch"]), steps_per_epoch=steps // CHECKPOINTS,
+            epochs=CHECKPOINTS, verbose=0, callbacks=[Score()])
+    seconds = time.time() - started
+    return {"protocol": protocol, "config": config, "mixture": mixture, "seed": seed, "steps": steps,
+            "batch": spec["batch"], "seconds": round(seconds, 1), "ms_per_step": round(1000 * seconds / steps, 2),
+            **{k: v for k, v in checkpoints[-1].items() if k not in ("step", "seconds")},
+            "checkpoints": checkpoints, "machine": machine_info()}
+
+
+def _write_json(path, value):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=2)
+    os.replace(tmp, path)
+
+
+def _run_path(folder, config, mixture, seed):
+    return os.path.join(folder, f"{config}_{mixture}_seed{seed}.json")
+
+
+def _mean_se(values):
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), 0.0
+    se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+    return float(values.mean()), se
 
 
 def summarise(results):
-    import numpy as np
-
-    table = {}
-    for r in results:
-        table.setdefault(r["config"], {}).setdefault(r["mixture"], []).append(r)
+    """{config: {mixture: {seeds, modes, modes_se, high_quality, ..., modes_by_tenth}}} over seeds."""
     summary = {}
-    for config, per in table.items():
-        summary[config] = {}
+    for r in results:
+        summary.setdefault(r["config"], {}).setdefault(r["mixture"], []).append(r)
+    for config, per in summary.items():
         for mixture, runs in per.items():
-            out = {"runs": len(runs)}
-            for key in ("modes", "high_quality", "reverse_kl"):
-                values = np.array([r[key] for r in runs], dtype=float)
-                if key == "high_quality":
-                    values = values * 100
-                finite = values[np.isfinite(values)]
-                out[key] = float(finite.mean()) if len(finite) else float("inf")
-                out[key + "_se"] = float(finite.std(ddof=1) / math.sqrt(len(finite))) if len(finite) > 1 else 0.0
-            summary[config][mixture] = out
+            out = {"seeds": sorted(r["seed"] for r in runs), "ms_per_step": _mean_se([r["ms_per_step"] for r in runs])[0]}
+            for key, scale in (("modes", 1), ("high_quality", 100), ("reverse_kl", 1)):
+                out[key], out[key + "_se"] = _mean_se([scale * r[key] for r in runs])
+            tenths = min(len(r["checkpoints"]) for r in runs)
+            out["modes_by_tenth"] = [_mean_se([r["checkpoints"][i]["modes"] for r in runs])[0] for i in range(tenths)]
+            out["all_finite"] = all(r["finite"] for r in runs)
+            per[mixture] = out
     return summary
 
 
-def markdown(summary, args):
+def markdown(protocol, steps, summary, configs):
+    spec = PROTOCOLS[protocol]
+
     def cell(s, key, digits):
-        if s is None:
-            return ""
-        return f"{s[key]:.{digits}f} ± {s[key + '_se']:.{digits}f}"
+        return "" if s is None else f"{s[key]:.{digits}f} ± {s[key + '_se']:.{digits}f}"
 
-    lines = [
-        f"| {args.steps} steps, {args.seeds} seeds (mean ± s.e.) | ring modes (of 8) | ring HQ % | ring rev. KL "
-        "| grid modes (of 25) | grid HQ % | grid rev. KL |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in PUBLISHED:
-        lines.append("| " + " | ".join([f"*{row[0]}*"] + ["" if v is None else str(v) for v in row[1:]]) + " |")
-    for config, per in summary.items():
+    seeds = sorted({n for per in summary.values() for s in per.values() for n in [len(s["seeds"])]})
+    length = f"{steps:,} steps" + ("" if steps == spec["steps"] else f" (the protocol: {spec['steps']:,})")
+    lines = [f"**{spec['title']}**, {length}, batch {spec['batch']}, "
+             f"{'/'.join(map(str, seeds)) or 0} seeds per row; mean ± standard error over seeds at the end of "
+             f"the run; {EVAL_SAMPLES:,} samples per run.", "",
+             "| config | ring modes (of 8) | ring HQ % | ring rev. KL | grid modes (of 25) | grid HQ % "
+             "| grid rev. KL | ms/step |", "|---|---|---|---|---|---|---|---|"]
+    for row in spec["published"]:
+        lines.append("| " + " | ".join([f"*{row[0]} (paper)*", *row[1:], ""]) + " |")
+    for config in configs:
+        per = summary.get(config)
+        if not per:
+            lines.append(f"| {config} | not yet run | | | | | | |")
+            continue
         ring, grid = per.get("ring"), per.get("grid")
-        lines.append(f"| {config} | {cell(ring, 'modes', 1)} | {cell(ring, 'high_quality', 1)} | "
+        ms = "/".join(f"{s['ms_per_step']:.0f}" for s in (ring, grid) if s)
+        flag = "" if all(s["all_finite"] for s in per.values()) else " (NaN in some runs)"
+        lines.append(f"| {config}{flag} | {cell(ring, 'modes', 1)} | {cell(ring, 'high_quality', 1)} | "
                      f"{cell(ring, 'reverse_kl', 2)} | {cell(grid, 'modes', 1)} | {cell(grid, 'high_quality', 1)} | "
-                     f"{cell(grid, 'reverse_kl', 2)} |")
-    return "\n".join(lines)
+                     f"{cell(grid, 'reverse_kl', 2)} | {ms} |")
+    lines += ["", "Modes captured (mean over seeds) at each tenth of the run:", "",
+              "| config | mixture | " + " | ".join(f"{10 * (i + 1)}%" for i in range(CHECKPOINTS)) + " |",
+              "|---|---|" + "---|" * CHECKPOINTS]
+    for config in configs:
+        for mixture in MIXTURES:
+            s = summary.get(config, {}).get(mixture)
+            if s:
+                lines.append(f"| {config} | {mixture} | " + " | ".join(f"{m:.1f}" for m in s["modes_by_tenth"]) + " |")
+    return "\n".join(lines) + "\n"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", default="all")
-    parser.add_argument("--mixtures", default="ring,grid")
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=6000)
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--eval_samples", type=int, default=2500)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--jit", type=int, default=1, help="XLA-compile the train step (1.4-2x faster on CPU)")
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "mixtures.json"))
-    args = parser.parse_args()
-    names = list(CONFIGS) if args.configs == "all" else args.configs.split(",")
-    unknown = [n for n in names if n not in CONFIGS]
-    if unknown:
-        raise SystemExit(f"Unknown configs {unknown}; known: {', '.join(CONFIGS)}")
-    jobs = [(n, m, s, args.steps, args.batch, args.eval_samples, bool(args.jit))
-            for n in names for m in args.mixtures.split(",") for s in range(args.seeds)]
+def write_table(protocol, steps, folder, configs):
+    """Summarises every finished run in ``folder`` into ``<folder>.json`` and ``<folder>.md``; returns the markdown."""
     results = []
-    started = time.time()
-    with mp.get_context("spawn").Pool(args.workers, maxtasksperchild=4) as pool:
-        for r in pool.imap_unordered(run_one, jobs):
-            results.append(r)
-            print(f"[{len(results)}/{len(jobs)} {time.time() - started:.0f}s] {r['config']} {r['mixture']} "
-                  f"seed {r['seed']}: modes {r['modes']}/{r['num_modes']} HQ {100 * r['high_quality']:.1f}% "
-                  f"revKL {r['reverse_kl']:.3f} ({r['seconds']}s)", flush=True)
-    results.sort(key=lambda r: (names.index(r["config"]), r["mixture"], r["seed"]))
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        with open(path) as f:
+            results.append(json.load(f))
+    known = [c for c in configs if any(r["config"] == c for r in results)] + \
+        [c for c in configs if not any(r["config"] == c for r in results)]
     summary = summarise(results)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"protocol": vars(args), "summary": summary, "runs": results}, f, indent=2)
-    print(markdown({n: summary[n] for n in names if n in summary}, args))
+    machines = sorted({describe(r["machine"]) for r in results})
+    _write_json(folder + ".json", {"protocol": protocol, "steps": steps, "spec": PROTOCOLS[protocol],
+                                   "machines": machines, "summary": summary})
+    text = markdown(protocol, steps, summary, known)
+    if machines:
+        text += "\nMachine" + ("s" if len(machines) > 1 else "") + ": " + "; ".join(machines) + ".\n"
+    with open(folder + ".md", "w") as f:
+        f.write(text)
+    return text
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--protocol", default="notebook", help=f"one of {', '.join(PROTOCOLS)}")
+    p.add_argument("--configs", default="all", help="comma-separated rows of the protocol (default: all)")
+    p.add_argument("--mixtures", default="ring,grid")
+    p.add_argument("--seeds", type=positive_int, default=None, help="seeds 0..n-1 (default: the protocol's)")
+    p.add_argument("--steps", type=positive_int, default=None, help="steps per run (default: the protocol's)")
+    p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                   help="runs trained at once, one thread each")
+    p.add_argument("--results_dir", default=os.path.join(ROOT, "benchmarks", "results", "mixtures"))
+    p.add_argument("--table", action="store_true", help="only rebuild the table from the finished runs")
+    p.add_argument("--cost", action="store_true", help="measure one step's cost (see benchmarks/mixtures_cost.py)")
+    args = p.parse_args(argv)
+    if args.protocol not in PROTOCOLS:
+        raise Refusal(f"Unknown protocol {args.protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
+    spec = PROTOCOLS[args.protocol]
+    args.steps = args.steps or spec["steps"]
+    args.seeds = args.seeds or spec["seeds"]
+    args.configs = list(spec["configs"]) if args.configs == "all" else args.configs.split(",")
+    unknown = [c for c in args.configs if c not in spec["configs"]]
+    if unknown:
+        raise Refusal(f"Unknown configs {unknown} for --protocol={args.protocol}; known: {', '.join(spec['configs'])}.")
+    args.mixtures = args.mixtures.split(",")
+    if any(m not in MIXTURES for m in args.mixtures):
+        raise Refusal(f"--mixtures takes {' and/or '.join(MIXTURES)}; got {','.join(args.mixtures)}.")
+    if args.steps % CHECKPOINTS:
+        raise Refusal(f"--steps must be a multiple of {CHECKPOINTS} (metrics at every tenth); got {args.steps}.")
+    return args
+
+
+def main(argv=None):
+    try:
+        args = parse_args(argv)
+    except Refusal as e:
+        sys.exit(f"mixtures.py: {e}")
+    if args.cost:
+        from benchmarks.mixtures_cost import measure
+
+        print(json.dumps(measure(args.protocol, args.results_dir), indent=2))
+        return
+    folder = os.path.join(args.results_dir, f"{args.protocol}_{args.steps}steps")
+    os.makedirs(folder, exist_ok=True)
+    # seed-major: a campaign stopped early still has every row, with fewer seeds
+    jobs = [(args.protocol, c, m, s, args.steps) for s in range(args.seeds) for c in args.configs for m in args.mixtures
+            if not os.path.exists(_run_path(folder, c, m, s))]
+    if not args.table and jobs:
+        print(f"[mixtures] {len(jobs)} runs to train ({args.protocol}, {args.steps:,} steps, {args.workers} at once)",
+              flush=True)
+        started = time.time()
+        with mp.get_context("spawn").Pool(min(args.workers, len(jobs)), maxtasksperchild=1) as pool:
+            for i, r in enumerate(pool.imap_unordered(run_one, jobs), 1):
+                _write_json(_run_path(folder, r["config"], r["mixture"], r["seed"]), r)
+                print(f"[{i}/{len(jobs)} {time.time() - started:.0f}s] {r['config']} {r['mixture']} seed {r['seed']}: "
+                      f"modes {r['modes']}/{r['num_modes']} HQ {100 * r['high_quality']:.1f}% "
+                      f"revKL {r['reverse_kl']:.3f} ({r['ms_per_step']} ms/step)", flush=True)
+    print(write_table(args.protocol, args.steps, folder, args.configs))
 
 
 if __name__ == "__main__":
