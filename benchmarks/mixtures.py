@@ -9,13 +9,17 @@
 
 Protocols (ANCHORS §2):
 
-* ``notebook``: the Unrolled GAN authors' reference notebook. Ring of 8 evenly
-  spaced modes (radius 1, std 0.01) and the 5x5 grid (std 0.05), fresh samples
-  every step; G and D 2 x 128 tanh, orthogonal init (gain 1.4), z 256-d N(0, I);
-  batch 512; D Adam 1e-4, G Adam 1e-3, beta_1 0.5; 25,000 steps. Rows: GAN,
-  Unrolled GAN (5 steps), PacGAN2/4 and the zoo's other anti-collapse options
-  (minibatch discrimination, feature matching, WGAN-GP with its paper's Adam(1e-4,
-  0.5, 0.9) and 5 critic steps). No published numbers: the rows compare with each other.
+* ``notebook``: the Unrolled GAN authors' reference notebook (poolio/unrolled_gan).
+  Ring of 8 evenly spaced modes (radius 1, std 0.01; the notebook's ``linspace``
+  repeats one) and the 5x5 grid (std 0.05), fresh samples every step; G and D
+  2 x 128 tanh, orthogonal init (gain 1.4), z 256-d N(0, I); the saddle (minimax)
+  objective; batch 512; D Adam 1e-4, G Adam 1e-3, beta_1 0.5, epsilon 1e-8; 25,000
+  steps. Rows: GAN, Unrolled GAN (5 steps), PacGAN2/4 and the zoo's other
+  anti-collapse options (minibatch discrimination, feature matching, WGAN-GP with
+  its own loss, its paper's Adam(1e-4, 0.5, 0.9) and 5 critic steps). One
+  difference: the notebook updates D and G at once from one batch and one noise
+  draw; the zoo alternates (D, then G on fresh latents). No published numbers:
+  the rows compare with each other.
 * ``pacgan``: PacGAN (Lin et al. 2018) Table 1. A fixed training set of 100,000
   points per seed; G 4 x (400, batch norm, ReLU), z 2-d N(0, 1); D 3 LinearMaxout
   layers of 200 units x 5 pieces; N(0, 0.02) init; Adam 1e-4, beta_1 0.8; batch 100;
@@ -71,7 +75,8 @@ WGAN_GP = {"gan": {"loss": "wasserstein", "penalty": "wgan_gp", "penalty_weight"
 PROTOCOLS = {
     "notebook": {
         "title": "Unrolled GAN notebook protocol (poolio/unrolled_gan; no published numbers)",
-        "nets": NOTEBOOK_NETS, "opt": {"g": ("adam", 1e-3, 0.5, 0.999), "d": ("adam", 1e-4, 0.5, 0.999)},
+        "nets": NOTEBOOK_NETS, "gan": {"loss": "minimax"},
+        "opt": {"g": ("adam", 1e-3, 0.5, 0.999, 1e-8), "d": ("adam", 1e-4, 0.5, 0.999, 1e-8)},
         "batch": 512, "steps": 25_000, "seeds": 5, "data": "fresh",
         "configs": {
             "gan": {},
@@ -139,7 +144,7 @@ def _optimizer(spec):
     kind, lr, *betas = spec
     if kind == "rmsprop":
         return keras.optimizers.RMSprop(lr)
-    return keras.optimizers.Adam(lr, beta_1=betas[0], beta_2=betas[1])
+    return keras.optimizers.Adam(lr, *betas)  # beta_1, beta_2[, epsilon]
 
 
 def build(protocol, config, seed):
@@ -151,7 +156,7 @@ def build(protocol, config, seed):
 
     spec = PROTOCOLS[protocol]
     cfg = spec["configs"][config]
-    gan_opts = dict(cfg.get("gan", {}))
+    gan_opts = {**spec.get("gan", {}), **cfg.get("gan", {})}
     keras.utils.set_random_seed(seed)
     g = mlp_generator(**{**spec["nets"]["g"], **cfg.get("g", {})})
     d = mlp_discriminator(pack=gan_opts.get("pack", 1), **{**spec["nets"]["d"], **cfg.get("d", {})})

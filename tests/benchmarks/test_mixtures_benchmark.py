@@ -30,7 +30,9 @@ def test_notebook_networks_are_the_unrolled_gan_authors():
     np.testing.assert_allclose(w.T @ w, 1.4 ** 2 * np.eye(128), atol=1e-4)  # orthogonal, gain 1.4
     assert not np.allclose(w, d.get_layer("dense1").kernel.numpy()), "every layer draws its own weights"
     assert (float(d_opt.learning_rate), float(g_opt.learning_rate)) == pytest.approx((1e-4, 1e-3))
-    assert float(g_opt.beta_1) == pytest.approx(0.5)
+    assert float(g_opt.beta_1) == pytest.approx(0.5) and float(d_opt.epsilon) == pytest.approx(1e-8)
+    assert gan.adversarial_loss.name == "minimax", "the notebook's saddle objective"
+    assert mixtures.build("notebook", "wgan_gp", seed=0)[0].adversarial_loss.name == "wasserstein"
 
 
 def test_pacgan_protocol_packs_the_discriminator_input():
