@@ -255,7 +255,10 @@ def _file_path(entry, folder, role):
         )
     cache = os.path.join(os.path.expanduser(os.environ.get("GANZOO_HOME") or "~/.cache/ganzoo"), "weights")
     try:
-        return keras.utils.get_file(file, entry.url, cache_dir=cache, cache_subdir=".")
+        # Keras falls back to /tmp/.keras for a folder that does not exist yet; with the hash it fetches
+        # again when a cached file is stale or damaged instead of handing it back
+        os.makedirs(cache, exist_ok=True)
+        return keras.utils.get_file(file, entry.url, cache_dir=cache, cache_subdir=".", file_hash=entry.sha256)
     except Exception as e:  # noqa: BLE001  (urllib raises many kinds)
         raise DatasetUnavailableError(
             f"Could not download the weights of {entry.name!r} from {entry.url} ({e}). This "

@@ -71,6 +71,10 @@ def test_remote_entries_are_fetched_and_verified(tmp_path, monkeypatch):
     monkeypatch.setitem(pretrained.CATALOGUE, "remote", remote)
     monkeypatch.setenv("GANZOO_HOME", str(tmp_path))
     g = zoo.load("remote")
+    assert os.path.isfile(tmp_path / "weights" / "remote.keras"), "fetched into $GANZOO_HOME/weights"
+    with open(tmp_path / "weights" / "remote.keras", "wb") as f:  # a stale or damaged copy is fetched again
+        f.write(b"not the generator")
+    np.testing.assert_array_equal(zoo.load("remote").generate(2, seed=0), g.generate(2, seed=0))
     np.testing.assert_array_equal(g.generate(2, seed=0), zoo.load("dcgan_mnist").generate(2, seed=0))
     offline = pretrained.PretrainedEntry(**{**remote.__dict__, "name": "offline", "file": "offline.keras",
                                             "url": "http://127.0.0.1:9/none.keras"})
