@@ -35,7 +35,7 @@ import zoo  # noqa: E402
 from recipes.fetch import dataset_path  # noqa: E402
 from zoo import metrics  # noqa: E402
 
-CATALOGUE_DATA = {"dcgan_mnist": "mnist", "dcgan_fashion_mnist": "fashion_mnist"}
+CATALOGUE_DATA = {"dcgan_mnist": "mnist", "study_ns_mnist": "mnist", "study_ns_fashion_mnist": "fashion_mnist"}
 
 
 def split_images(name, split, n):
