@@ -337,7 +337,7 @@ def run(config, workdir, strategy="auto", cache_dir=None, download=False, overwr
             else:  # constant, then linearly to 0 over the run's updates of each optimizer (CycleGAN)
                 d_opt, g_opt = zoo.linear_decay_optimizers(
                     lambda lr: make_optimizer(config, lr), config.d_lr, config.g_lr, epochs * steps_per_epoch,
-                    d_steps=gan.d_steps, decay_start=config.lr_decay)
+                    d_steps=gan.d_steps, g_steps=gan.g_steps, decay_start=config.lr_decay)
             gan.compile(d_optimizer=d_opt, g_optimizer=g_opt, jit_compile=config.jit_compile)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)

@@ -2,8 +2,8 @@
 
 ``GAN`` is a ``keras.Model`` whose ``train_step`` plays the game, so training is
 plain ``model.fit(...)`` with any Keras callback. One ``train_step`` is
-``d_steps`` discriminator updates followed by one generator update, each on
-the same real batch with freshly sampled latents.
+``d_steps`` discriminator updates followed by ``g_steps`` (default 1) generator
+updates, each on the same real batch with freshly sampled latents.
 
 Hooks a variant overrides (the table in WORKSPACE.md is tested against ``HOOKS``):
 
@@ -98,7 +98,10 @@ class GAN(Sampler, keras.Model):
         discriminator: a built ``keras.Model`` mapping images to one raw logit
             (or score) per sample, shape ``(batch, 1)``.
         loss: a name in ``zoo.losses.LOSSES`` or an ``AdversarialLoss``.
-        d_steps: discriminator updates per generator update.
+        d_steps: discriminator updates per training step (before the generator's).
+        g_steps: generator updates per training step, after D's, on the same real
+            batch and fresh latents (DCGAN-tensorflow and the PacGAN/VEEGAN Stacked
+            MNIST protocol use 2, so D does not win too early).
         latent_distribution: ``"normal"`` (N(0, 1)) or ``"uniform"`` (U(-1, 1)).
         seed: seed of the latent sampler used in training (``None``: random).
         penalty: ``None`` or a gradient penalty on D added to its loss as the
@@ -173,6 +176,7 @@ class GAN(Sampler, keras.Model):
         discriminator,
         loss="non_saturating",
         d_steps=1,
+        g_steps=1,
         latent_distribution="normal",
         seed=None,
         penalty=None,
@@ -204,8 +208,8 @@ class GAN(Sampler, keras.Model):
         self.latent_distribution = latent_distribution
         self.seed = check_seed(seed, ConfigError)
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
-        self._set_tricks(d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
-                         historical_averaging, unrolled_steps, pack)
+        self._set_tricks(d_steps, g_steps, penalty, penalty_weight, clip_value, label_smoothing,
+                         feature_matching, historical_averaging, unrolled_steps, pack)
         self.augment = ",".join(check_policy(augment)) or None
         check_unsupported(self, {**self._options_config(), "ema_decay": ema_decay, "ema_start": ema_start})
         self.check_networks()
@@ -231,11 +235,12 @@ class GAN(Sampler, keras.Model):
                 + f": choose one of {', '.join(fitting)}."
             )
 
-    def _set_tricks(self, d_steps, penalty, penalty_weight, clip_value, label_smoothing, feature_matching,
-                    historical_averaging, unrolled_steps, pack):
+    def _set_tricks(self, d_steps, g_steps, penalty, penalty_weight, clip_value, label_smoothing,
+                    feature_matching, historical_averaging, unrolled_steps, pack):
         """Validates and stores the training tricks; decides the extra loss terms."""
         number = check_number
         self.d_steps = number("d_steps", d_steps, 1, integer=True)
+        self.g_steps = number("g_steps", g_steps, 1, integer=True)
         self.penalty = penalty
         self._penalty_fn = None if penalty is None else penalties_lib.get_penalty(penalty)
         self.penalty_weight = number("penalty_weight", penalty_weight)
@@ -588,7 +593,8 @@ class GAN(Sampler, keras.Model):
         real, condition = self.unpack_batch(data)
         for _ in range(self.d_steps):
             d_logs = self.d_step(real, condition)
-        g_logs = self.g_step(real, condition)
+        for _ in range(self.g_steps):
+            g_logs = self.g_step(real, condition)
         extras = (set(d_logs) - set(self.d_loss_names)) | (set(g_logs) - set(self.g_loss_names))
         declared = set(self.metric_names) | set(self.state_names)
         if extras != declared:
@@ -766,6 +772,7 @@ class GAN(Sampler, keras.Model):
         return {
             "loss": self.adversarial_loss.name,
             "d_steps": self.d_steps,
+            "g_steps": self.g_steps,
             "latent_distribution": self.latent_distribution,
             "seed": self.seed,
             "penalty": self.penalty,

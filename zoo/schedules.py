@@ -8,7 +8,8 @@ resumed by ``BackupAndRestore`` (which restores ``optimizer.iterations``) or
 from saved weights continues on the same curve, and ``train_on_batch`` loops
 follow it too. A GAN has two optimizers: give each its own ``LinearDecay`` (or
 use ``linear_decay_optimizers``); each counts its own updates, so with
-``d_steps > 1`` the D optimizer's ``total_steps`` is ``d_steps`` times the G's.
+``d_steps > 1`` the D optimizer's ``total_steps`` is ``d_steps`` times the
+training steps (and the G optimizer's ``g_steps`` times).
 
 Example:
     >>> lr = LinearDecay(2e-4, total_steps=1000)        # 2e-4 for 500 steps, then down to 0
@@ -81,14 +82,15 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
                 "decay_start": self.decay_start, "name": self.name}
 
 
-def linear_decay_optimizers(make, d_lr, g_lr, total_steps, d_steps=1, decay_start=0.5):
+def linear_decay_optimizers(make, d_lr, g_lr, total_steps, d_steps=1, decay_start=0.5, g_steps=1):
     """``(d_optimizer, g_optimizer)``, each ``make(LinearDecay(...))`` over its own update count.
 
     ``make`` builds an optimizer from a learning rate (e.g.
     ``lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)``); ``total_steps`` counts
-    ``train_step`` calls (one G update each, ``d_steps`` D updates each).
+    ``train_step`` calls (``d_steps`` D updates and ``g_steps`` G updates each).
     """
     _check("total_steps", total_steps, integer=True, low=1)
     _check("d_steps", d_steps, integer=True, low=1)
+    _check("g_steps", g_steps, integer=True, low=1)
     return (make(LinearDecay(d_lr, total_steps * d_steps, decay_start, name="d_linear_decay")),
-            make(LinearDecay(g_lr, total_steps, decay_start, name="g_linear_decay")))
+            make(LinearDecay(g_lr, total_steps * g_steps, decay_start, name="g_linear_decay")))

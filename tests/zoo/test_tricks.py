@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from zoo import GAN
 from zoo.errors import ConfigError
 from zoo.mixtures import mode_metrics, sample
@@ -31,6 +32,17 @@ def test_weight_clipping_keeps_every_discriminator_weight_in_range():
     for v in gan.discriminator.trainable_variables:
         assert np.abs(v.numpy()).max() <= 0.01 + 1e-7, v.path
     assert any(np.abs(v.numpy()).max() > 0.009 for v in gan.discriminator.trainable_variables)
+
+
+def test_g_steps_updates_the_generator_that_many_times_per_step():
+    gan = small_gan(g_steps=2, d_steps=3)
+    gan.fit(POINTS[:128], batch_size=64, epochs=1, verbose=0)  # 2 training steps
+    assert int(gan.d_optimizer.iterations) == 6 and int(gan.g_optimizer.iterations) == 4
+    assert gan.get_config()["g_steps"] == 2 and GAN.from_config(gan.get_config()).g_steps == 2
+    d_opt, g_opt = zoo.linear_decay_optimizers(keras.optimizers.SGD, 1e-3, 1e-3, 10, d_steps=3, g_steps=2)
+    assert (d_opt._learning_rate.total_steps, g_opt._learning_rate.total_steps) == (30, 20)
+    with pytest.raises(ConfigError, match="g_steps"):
+        small_gan(g_steps=0)
 
 
 def test_penalty_and_history_terms_are_reported_and_weighted():
