@@ -14,7 +14,7 @@ from zoo.metrics.evaluate import METRICS, evaluate, get_extractor, real_features
 from zoo.metrics.extractor import FeatureExtractor, check_images
 from zoo.metrics.fid import GaussianStats, fid_from_features, frechet_distance, trace_sqrt_product
 from zoo.metrics.kid import kid_from_features, mmd2_unbiased
-from zoo.metrics.modes import kl_to_uniform, stacked_mnist, stacked_mnist_modes
+from zoo.metrics.modes import classify_stacked, kl_to_uniform, stacked_mnist, stacked_mnist_modes
 from zoo.metrics.prdc import prdc, precision_recall
 from zoo.metrics.scores import inception_score_from_logits
 
@@ -22,6 +22,6 @@ __all__ = [
     "evaluate", "METRICS", "get_extractor", "real_features", "sample_images", "SampleQuality",
     "FeatureExtractor", "check_images", "GaussianStats", "fid_from_features", "frechet_distance",
     "trace_sqrt_product", "kid_from_features", "mmd2_unbiased", "inception_score_from_logits",
-    "prdc", "precision_recall", "kl_to_uniform", "stacked_mnist", "stacked_mnist_modes",
+    "prdc", "precision_recall", "kl_to_uniform", "stacked_mnist", "stacked_mnist_modes", "classify_stacked",
     "mean_pairwise_distance",
 ]

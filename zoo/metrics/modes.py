@@ -47,13 +47,9 @@ def stacked_mnist(images, labels, n, seed=0):
     return stacked, modes.astype(np.int64)
 
 
-def stacked_mnist_modes(images, classifier=None, batch_size=256, verbose="auto"):
-    """Modes covered and KL to uniform of Stacked-MNIST ``images`` (n, h, w, 3).
-
-    ``classifier`` is an MNIST ``FeatureExtractor`` with logits (default: the
-    zoo's shipped MNIST classifier); each channel is classified on its own.
-    ``verbose``: progress of the classifier, as ``keras.Model.predict`` shows it (0: none).
-    """
+def classify_stacked(images, classifier=None, batch_size=256, verbose="auto"):
+    """The Stacked-MNIST mode (0..999) of each of ``images`` (n, h, w, 3): every channel read on its
+    own by ``classifier``, an MNIST ``FeatureExtractor`` with logits (default: the zoo's shipped one)."""
     images = check_images(images)
     if images.shape[-1] != 3:
         raise DataError(f"Stacked-MNIST images have 3 channels (one digit each); got shape {images.shape}.")
@@ -64,7 +60,17 @@ def stacked_mnist_modes(images, classifier=None, batch_size=256, verbose="auto")
     digits = [classifier.logits(images[..., c : c + 1], batch_size, verbose=verbose,
                                 label=f"{classifier.name} logits, channel {c}").argmax(axis=1).astype(np.int64)
               for c in range(3)]
-    modes = 100 * digits[0] + 10 * digits[1] + digits[2]
+    return 100 * digits[0] + 10 * digits[1] + digits[2]
+
+
+def stacked_mnist_modes(images, classifier=None, batch_size=256, verbose="auto"):
+    """Modes covered and KL to uniform of Stacked-MNIST ``images`` (n, h, w, 3).
+
+    ``classifier`` is an MNIST ``FeatureExtractor`` with logits (default: the
+    zoo's shipped MNIST classifier); each channel is classified on its own.
+    ``verbose``: progress of the classifier, as ``keras.Model.predict`` shows it (0: none).
+    """
+    modes = classify_stacked(images, classifier, batch_size, verbose)
     counts = np.bincount(modes, minlength=STACKED_MODES)
     return {"modes": int(np.count_nonzero(counts)), "num_modes": STACKED_MODES,
             "reverse_kl": kl_to_uniform(counts), "num_samples": int(len(images))}
