@@ -27,6 +27,13 @@ Protocols (ANCHORS §2):
 * ``tricks``: every loss and trick of the zoo on PacGAN's networks and settings
   (losses with their own papers' optimisers: WGAN RMSProp 5e-5 with clipping,
   WGAN-GP Adam(1e-4, 0.5, 0.9); both 5 critic steps).
+* ``stacked_mnist``: PacGAN Table 2 (ANCHORS §3). 128,000 training images, each
+  channel an independent MNIST digit (train + test); DCGAN-tensorflow's networks
+  (``zoo.networks.stacked_mnist``), z 100-d U(-1, 1), Adam 2e-4 / 0.5, batch 64,
+  one D and two G updates per step, 100,000 steps (50 epochs); DCGAN vs
+  PacDCGAN2. Scored on 26,000 samples: modes of 1,000 read by the zoo's MNIST
+  classifier per channel (98.5% of real stacked digits read right:
+  ``benchmarks/stacked_mnist.py --check_classifier``) and KL to uniform.
 
 Every run (protocol, steps, config, mixture, seed) is scored on 2,500 samples
 (modes captured, % high quality, reverse KL: ``zoo.mixtures.mode_metrics``) at
@@ -63,6 +70,8 @@ from benchmarks._machine import describe, machine_info  # noqa: E402
 MIXTURES = ("ring", "grid")
 CHECKPOINTS = 10  # metrics at every tenth of a run
 EVAL_SAMPLES = 2500
+STACKED_SAMPLES = 26_000  # PacGAN's Stacked MNIST evaluation
+STACKED_TRAIN = 128_000
 ORTHOGONAL = {"class_name": "Orthogonal", "config": {"gain": 1.4}}
 NOTEBOOK_NETS = {
     "g": {"latent_dim": 256, "hidden": 128, "depth": 2, "norm": None, "activation": "tanh",
@@ -131,6 +140,16 @@ PROTOCOLS = {
         },
         "published": [],
     },
+    "stacked_mnist": {
+        "title": "Stacked MNIST, PacGAN protocol (Lin et al. 2018, Table 2)", "kind": "stacked_mnist",
+        "mixtures": ("stacked_mnist",), "gan": {"latent_distribution": "uniform", "g_steps": 2},
+        "opt": {"g": ("adam", 2e-4, 0.5, 0.999), "d": ("adam", 2e-4, 0.5, 0.999)},
+        "batch": 64, "steps": 100_000, "seeds": 5, "data": "stacked_mnist",
+        "configs": {"dcgan": {}, "pacdcgan2": {"gan": {"pack": 2}}},
+        # PacGAN Table 2: (modes of 1,000, KL to uniform)
+        "published": [("DCGAN (PacGAN's run)", "78.9 ± 6.5", "4.50 ± 0.13"),
+                      ("PacDCGAN2 (PacGAN)", "1000.0 ± 0.0", "0.06-0.07 (PacDCGAN2-4)")],
+    },
 }
 
 
@@ -153,24 +172,33 @@ def build(protocol, config, seed):
 
     from zoo import GAN
     from zoo.networks.mlp import mlp_discriminator, mlp_generator
+    from zoo.networks.stacked_mnist import stacked_mnist_discriminator, stacked_mnist_generator
 
     spec = PROTOCOLS[protocol]
     cfg = spec["configs"][config]
     gan_opts = {**spec.get("gan", {}), **cfg.get("gan", {})}
     keras.utils.set_random_seed(seed)
-    g = mlp_generator(**{**spec["nets"]["g"], **cfg.get("g", {})})
-    d = mlp_discriminator(pack=gan_opts.get("pack", 1), **{**spec["nets"]["d"], **cfg.get("d", {})})
+    if spec.get("kind") == "stacked_mnist":
+        g, d = stacked_mnist_generator(), stacked_mnist_discriminator(pack=gan_opts.get("pack", 1))
+    else:
+        g = mlp_generator(**{**spec["nets"]["g"], **cfg.get("g", {})})
+        d = mlp_discriminator(pack=gan_opts.get("pack", 1), **{**spec["nets"]["d"], **cfg.get("d", {})})
     gan = GAN(g, d, seed=seed, **gan_opts)
     opt = {**spec["opt"], **cfg.get("opt", {})}
     return gan, _optimizer(opt["d"]), _optimizer(opt["g"])
 
 
 def dataset(protocol, mixture, seed, batch):
-    """Training batches: a fixed set of 100,000 points (PacGAN) or fresh points every step (notebook)."""
+    """Training batches: a fixed set of 100,000 points (PacGAN), fresh points every step (notebook) or
+    128,000 Stacked-MNIST images (one set per seed) in [-1, 1]."""
     import tensorflow as tf
 
     from zoo.mixtures import get_mixture, sample
 
+    if PROTOCOLS[protocol]["data"] == "stacked_mnist":
+        images = stacked_training_set(seed)
+        return tf.data.Dataset.from_tensor_slices(images).shuffle(20_000, seed=seed).repeat().batch(
+            batch, drop_remainder=True).map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0).prefetch(4)
     if PROTOCOLS[protocol]["data"] == "fixed":
         data = sample(mixture, 100_000, seed=1000 + seed)
         return tf.data.Dataset.from_tensor_slices(data).shuffle(100_000, seed=seed).repeat().batch(
@@ -187,6 +215,40 @@ def dataset(protocol, mixture, seed, batch):
     return tf.data.Dataset.counter().map(draw).prefetch(4)
 
 
+def stacked_training_set(seed, cache_dir=None):
+    """PacGAN's Stacked-MNIST training set: 128,000 uint8 images whose channels are independent digits of
+    the MNIST train and test splits."""
+    import numpy as np
+
+    from recipes.fetch import dataset_path
+    from zoo.metrics import stacked_mnist
+
+    path = dataset_path("mnist", cache_dir)
+    if not os.path.exists(path):
+        raise Refusal(f"{path} is missing: python -m recipes.fetch mnist")
+    with np.load(path) as d:
+        images = np.concatenate([d["x_train"], d["x_test"]])
+        labels = np.concatenate([d["y_train"], d["y_test"]])
+    return stacked_mnist(images, labels, STACKED_TRAIN, seed=seed)[0]
+
+
+def eval_samples(protocol):
+    """Samples scored per checkpoint: 26,000 Stacked-MNIST images or 2,500 points."""
+    return STACKED_SAMPLES if PROTOCOLS[protocol].get("kind") == "stacked_mnist" else EVAL_SAMPLES
+
+
+def score(gan, protocol, mixture, seed, num):
+    """The run's metrics now: mode coverage of ``num`` points (mixtures) or Stacked-MNIST images."""
+    if PROTOCOLS[protocol].get("kind") == "stacked_mnist":
+        from zoo.metrics import stacked_mnist_modes
+
+        out = stacked_mnist_modes(gan.generate(num, seed=10_000 + seed), verbose=0)
+        return {k: out[k] for k in ("modes", "num_modes", "reverse_kl")}
+    from zoo.mixtures import mode_metrics
+
+    return mode_metrics(gan.generate(num, seed=10_000 + seed), mixture)
+
+
 def steps_per_call(steps):
     """Steps per XLA call: 50 where a tenth of the run is a multiple of it, else the largest divisor."""
     return math.gcd(50, steps // CHECKPOINTS)
@@ -194,32 +256,33 @@ def steps_per_call(steps):
 
 def run_one(job):
     """Trains one (protocol, config, mixture, seed) run and returns its result (metrics every tenth)."""
-    protocol, config, mixture, seed, steps = job
+    protocol, config, mixture, seed, steps, *rest = job
+    num = rest[0] if rest else eval_samples(protocol)
     import keras
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from zoo.mixtures import mode_metrics
 
     spec = PROTOCOLS[protocol]
     gan, d_opt, g_opt = build(protocol, config, seed)
-    gan.compile(d_optimizer=d_opt, g_optimizer=g_opt, steps_per_execution=steps_per_call(steps), jit_compile=True)
+    # XLA pays for the small 2D networks; compiling the Stacked-MNIST DCGAN's step takes minutes on a CPU
+    gan.compile(d_optimizer=d_opt, g_optimizer=g_opt, steps_per_execution=steps_per_call(steps),
+                jit_compile=spec.get("kind") != "stacked_mnist")
     checkpoints = []
     started = time.time()
 
     class Score(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            samples = gan.generate(EVAL_SAMPLES, seed=10_000 + seed)
             finite = all(math.isfinite(float(v)) for v in (logs or {}).values())
             checkpoints.append({"step": (epoch + 1) * steps // CHECKPOINTS, "seconds": round(time.time() - started, 1),
-                                "finite": finite, **mode_metrics(samples, mixture)})
+                                "finite": finite, **score(gan, protocol, mixture, seed, num)})
 
     gan.fit(dataset(protocol, mixture, seed, spec["batch"]), steps_per_epoch=steps // CHECKPOINTS,
             epochs=CHECKPOINTS, verbose=0, callbacks=[Score()])
     seconds = time.time() - started
     return {"protocol": protocol, "config": config, "mixture": mixture, "seed": seed, "steps": steps,
-            "batch": spec["batch"], "seconds": round(seconds, 1), "ms_per_step": round(1000 * seconds / steps, 2),
+            "batch": spec["batch"], "eval_samples": num, "seconds": round(seconds, 1), "ms_per_step": round(1000 * seconds / steps, 2),
             **{k: v for k, v in checkpoints[-1].items() if k not in ("step", "seconds")},
             "checkpoints": checkpoints, "machine": machine_info()}
 
@@ -255,10 +318,12 @@ def summarise(results):
         for mixture, runs in per.items():
             out = {"seeds": sorted(r["seed"] for r in runs), "ms_per_step": _mean_se([r["ms_per_step"] for r in runs])[0]}
             for key, scale in (("modes", 1), ("high_quality", 100), ("reverse_kl", 1)):
-                out[key], out[key + "_se"] = _mean_se([scale * r[key] for r in runs])
+                if key in runs[0]:
+                    out[key], out[key + "_se"] = _mean_se([scale * r[key] for r in runs])
             tenths = min(len(r["checkpoints"]) for r in runs)
             out["modes_by_tenth"] = [_mean_se([r["checkpoints"][i]["modes"] for r in runs])[0] for i in range(tenths)]
             out["all_finite"] = all(r["finite"] for r in runs)
+            out["eval_samples"] = sorted({r.get("eval_samples", eval_samples(r["protocol"])) for r in runs})
             per[mixture] = out
     return summary
 
@@ -271,14 +336,24 @@ def markdown(protocol, steps, summary, configs):
 
     seeds = sorted({n for per in summary.values() for s in per.values() for n in [len(s["seeds"])]})
     length = f"{steps:,} steps" + ("" if steps == spec["steps"] else f" (the protocol: {spec['steps']:,})")
+    stacked = spec.get("kind") == "stacked_mnist"
+    counts = sorted({n for per in summary.values() for s in per.values() for n in s["eval_samples"]})
     lines = [f"**{spec['title']}**, {length}, batch {spec['batch']}, "
              f"{'/'.join(map(str, seeds)) or 0} seeds per row; mean ± standard error over seeds at the end of "
-             f"the run; {EVAL_SAMPLES:,} samples per run.", "",
-             "| config | ring modes (of 8) | ring HQ % | ring rev. KL | grid modes (of 25) | grid HQ % "
-             "| grid rev. KL | ms/step |", "|---|---|---|---|---|---|---|---|"]
+             f"the run; {'/'.join(f'{n:,}' for n in counts) or f'{eval_samples(protocol):,}'} samples per run.", ""]
+    if stacked:
+        lines += ["| config | modes (of 1,000) | KL to uniform | ms/step |", "|---|---|---|---|"]
+    else:
+        lines += ["| config | ring modes (of 8) | ring HQ % | ring rev. KL | grid modes (of 25) | grid HQ % "
+                  "| grid rev. KL | ms/step |", "|---|---|---|---|---|---|---|---|"]
     for row in spec["published"]:
         lines.append("| " + " | ".join([f"*{row[0]} (paper)*", *row[1:], ""]) + " |")
-    for config in configs:
+    for config in configs if stacked else ():
+        s = summary.get(config, {}).get("stacked_mnist")
+        lines.append(f"| {config} | not yet run | | |" if s is None else
+                     f"| {config}{'' if s['all_finite'] else ' (NaN in some runs)'} | {cell(s, 'modes', 1)} | "
+                     f"{cell(s, 'reverse_kl', 2)} | {s['ms_per_step']:.0f} |")
+    for config in () if stacked else configs:
         per = summary.get(config)
         if not per:
             lines.append(f"| {config} | not yet run | | | | | | |")
@@ -293,7 +368,7 @@ def markdown(protocol, steps, summary, configs):
               "| config | mixture | " + " | ".join(f"{10 * (i + 1)}%" for i in range(CHECKPOINTS)) + " |",
               "|---|---|" + "---|" * CHECKPOINTS]
     for config in configs:
-        for mixture in MIXTURES:
+        for mixture in spec.get("mixtures", MIXTURES):
             s = summary.get(config, {}).get(mixture)
             if s:
                 lines.append(f"| {config} | {mixture} | " + " | ".join(f"{m:.1f}" for m in s["modes_by_tenth"]) + " |")
@@ -324,9 +399,11 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--protocol", default="notebook", help=f"one of {', '.join(PROTOCOLS)}")
     p.add_argument("--configs", default="all", help="comma-separated rows of the protocol (default: all)")
-    p.add_argument("--mixtures", default="ring,grid")
+    p.add_argument("--mixtures", default=None, help="ring and/or grid (default: both; stacked_mnist has one)")
     p.add_argument("--seeds", type=positive_int, default=None, help="seeds 0..n-1 (default: the protocol's)")
     p.add_argument("--steps", type=positive_int, default=None, help="steps per run (default: the protocol's)")
+    p.add_argument("--eval_samples", type=positive_int, default=None,
+                   help="samples scored per checkpoint (default: the protocol's, 2,500 or 26,000)")
     p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                    help="runs trained at once, one thread each")
     p.add_argument("--results_dir", default=os.path.join(ROOT, "benchmarks", "results", "mixtures"))
@@ -342,11 +419,14 @@ def parse_args(argv):
     unknown = [c for c in args.configs if c not in spec["configs"]]
     if unknown:
         raise Refusal(f"Unknown configs {unknown} for --protocol={args.protocol}; known: {', '.join(spec['configs'])}.")
-    args.mixtures = args.mixtures.split(",")
-    if any(m not in MIXTURES for m in args.mixtures):
-        raise Refusal(f"--mixtures takes {' and/or '.join(MIXTURES)}; got {','.join(args.mixtures)}.")
+    known = spec.get("mixtures", MIXTURES)
+    args.mixtures = list(known) if args.mixtures is None else args.mixtures.split(",")
+    if any(m not in known for m in args.mixtures):
+        raise Refusal(f"--mixtures takes {' and/or '.join(known)}; got {','.join(args.mixtures)}.")
     if args.steps % CHECKPOINTS:
         raise Refusal(f"--steps must be a multiple of {CHECKPOINTS} (metrics at every tenth); got {args.steps}.")
+    if args.cost and "gan" not in spec["configs"]:
+        raise Refusal(f"--cost measures the 2D protocols' plain GAN; --protocol={args.protocol} has none.")
     return args
 
 
@@ -363,17 +443,24 @@ def main(argv=None):
     folder = os.path.join(args.results_dir, f"{args.protocol}_{args.steps}steps")
     os.makedirs(folder, exist_ok=True)
     # seed-major: a campaign stopped early still has every row, with fewer seeds
-    jobs = [(args.protocol, c, m, s, args.steps) for s in range(args.seeds) for c in args.configs for m in args.mixtures
-            if not os.path.exists(_run_path(folder, c, m, s))]
+    num = args.eval_samples or eval_samples(args.protocol)
+    jobs = [(args.protocol, c, m, s, args.steps, num) for s in range(args.seeds) for c in args.configs
+            for m in args.mixtures if not os.path.exists(_run_path(folder, c, m, s))]
     if not args.table and jobs:
+        if PROTOCOLS[args.protocol]["data"] == "stacked_mnist":
+            from recipes.fetch import dataset_path
+
+            if not os.path.exists(dataset_path("mnist")):
+                sys.exit(f"mixtures.py: {dataset_path('mnist')} is missing: python -m recipes.fetch mnist")
         print(f"[mixtures] {len(jobs)} runs to train ({args.protocol}, {args.steps:,} steps, {args.workers} at once)",
               flush=True)
         started = time.time()
         with mp.get_context("spawn").Pool(min(args.workers, len(jobs)), maxtasksperchild=1) as pool:
             for i, r in enumerate(pool.imap_unordered(run_one, jobs), 1):
                 _write_json(_run_path(folder, r["config"], r["mixture"], r["seed"]), r)
+                quality = f" HQ {100 * r['high_quality']:.1f}%" if "high_quality" in r else ""
                 print(f"[{i}/{len(jobs)} {time.time() - started:.0f}s] {r['config']} {r['mixture']} seed {r['seed']}: "
-                      f"modes {r['modes']}/{r['num_modes']} HQ {100 * r['high_quality']:.1f}% "
+                      f"modes {r['modes']}/{r['num_modes']}{quality} "
                       f"revKL {r['reverse_kl']:.3f} ({r['ms_per_step']} ms/step)", flush=True)
     print(write_table(args.protocol, args.steps, folder, args.configs))
 

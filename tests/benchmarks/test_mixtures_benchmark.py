@@ -105,3 +105,41 @@ def test_bad_arguments_get_one_line(tmp_path, args, message):
                           text=True, timeout=120, cwd=ROOT)
     lines = done.stderr.strip().splitlines()
     assert done.returncode != 0 and len(lines) == 1 and lines[0].startswith(f"mixtures.py: {message}"), lines
+
+
+def test_stacked_mnist_networks_are_dcgan_tensorflows():
+    from zoo.networks.stacked_mnist import stacked_mnist_discriminator, stacked_mnist_generator
+
+    g, d = stacked_mnist_generator(), stacked_mnist_discriminator(pack=2)
+    assert g.input_shape == (None, 100) and g.output_shape == (None, 28, 28, 3)
+    sides = [l.output.shape[1:] for l in g.layers if isinstance(l, keras.layers.Conv2DTranspose)]
+    assert sides == [(4, 4, 256), (7, 7, 128), (14, 14, 64), (28, 28, 3)]
+    convs = [l for l in d.layers if isinstance(l, keras.layers.Conv2D)]
+    assert [c.output.shape[1:] for c in convs] == [(14, 14, 64), (7, 7, 128), (4, 4, 256), (2, 2, 512)]
+    assert d.input_shape == (None, 28, 28, 6) and all(c.kernel_size == (5, 5) for c in convs)
+    gan, d_opt, _ = mixtures.build("stacked_mnist", "pacdcgan2", seed=0)
+    assert gan.g_steps == 2 and gan.pack == 2 and gan.latent_distribution == "uniform"
+    assert float(d_opt.learning_rate) == pytest.approx(2e-4)
+
+
+def test_stacked_mnist_runs_and_makes_its_table(tmp_path):
+    with np.load(os.path.join(ROOT, "recipes", "data", "mnist_embedded.npz")) as d:
+        arrays = {k: d[k] for k in d}
+    os.makedirs(tmp_path / "home" / "datasets")
+    np.savez(tmp_path / "home" / "datasets" / "mnist.npz", **arrays)
+    cmd = [sys.executable, SCRIPT, "--protocol=stacked_mnist", "--configs=dcgan", "--seeds=1", "--steps=10",
+           "--eval_samples=200", "--workers=1", f"--results_dir={tmp_path / 'results'}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT,
+                          env=dict(os.environ, GANZOO_HOME=str(tmp_path / "home")))
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(tmp_path / "results" / "stacked_mnist_10steps" / "dcgan_stacked_mnist_seed0.json") as f:
+        result = json.load(f)
+    assert result["num_modes"] == 1000 and 1 <= result["modes"] <= 200 and len(result["checkpoints"]) == 10
+    table = (tmp_path / "results" / "stacked_mnist_10steps.md").read_text()
+    assert "| dcgan | " in table and "*DCGAN (PacGAN's run) (paper)*" in table and "200 samples per run" in table
+    missing = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                             env=dict(os.environ, GANZOO_HOME=str(tmp_path / "empty")))
+    assert missing.returncode == 0, "nothing left to train: the table is rebuilt without the data"
+    again = subprocess.run([*cmd[:-3], "--configs=pacdcgan2", *cmd[-2:]], capture_output=True, text=True,
+                           timeout=300, cwd=ROOT, env=dict(os.environ, GANZOO_HOME=str(tmp_path / "empty")))
+    assert again.returncode != 0 and again.stderr.strip().endswith("python -m recipes.fetch mnist")
