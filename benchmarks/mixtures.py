@@ -215,21 +215,13 @@ def dataset(protocol, mixture, seed, batch):
     return tf.data.Dataset.counter().map(draw).prefetch(4)
 
 
-def stacked_training_set(seed, cache_dir=None):
+def stacked_training_set(seed):
     """PacGAN's Stacked-MNIST training set: 128,000 uint8 images whose channels are independent digits of
     the MNIST train and test splits."""
-    import numpy as np
-
-    from recipes.fetch import dataset_path
+    from benchmarks.stacked_mnist import mnist_digits
     from zoo.metrics import stacked_mnist
 
-    path = dataset_path("mnist", cache_dir)
-    if not os.path.exists(path):
-        raise Refusal(f"{path} is missing: python -m recipes.fetch mnist")
-    with np.load(path) as d:
-        images = np.concatenate([d["x_train"], d["x_test"]])
-        labels = np.concatenate([d["y_train"], d["y_test"]])
-    return stacked_mnist(images, labels, STACKED_TRAIN, seed=seed)[0]
+    return stacked_mnist(*mnist_digits(("train", "test")), STACKED_TRAIN, seed=seed)[0]
 
 
 def eval_samples(protocol):
@@ -282,7 +274,8 @@ def run_one(job):
             epochs=CHECKPOINTS, verbose=0, callbacks=[Score()])
     seconds = time.time() - started
     return {"protocol": protocol, "config": config, "mixture": mixture, "seed": seed, "steps": steps,
-            "batch": spec["batch"], "eval_samples": num, "seconds": round(seconds, 1), "ms_per_step": round(1000 * seconds / steps, 2),
+            "batch": spec["batch"], "eval_samples": num, "seconds": round(seconds, 1),
+            "ms_per_step": round(1000 * seconds / steps, 2),
             **{k: v for k, v in checkpoints[-1].items() if k not in ("step", "seconds")},
             "checkpoints": checkpoints, "machine": machine_info()}
 
@@ -447,11 +440,10 @@ def main(argv=None):
     jobs = [(args.protocol, c, m, s, args.steps, num) for s in range(args.seeds) for c in args.configs
             for m in args.mixtures if not os.path.exists(_run_path(folder, c, m, s))]
     if not args.table and jobs:
-        if PROTOCOLS[args.protocol]["data"] == "stacked_mnist":
-            from recipes.fetch import dataset_path
+        if PROTOCOLS[args.protocol]["data"] == "stacked_mnist":  # before any worker starts
+            from benchmarks.stacked_mnist import mnist_path
 
-            if not os.path.exists(dataset_path("mnist")):
-                sys.exit(f"mixtures.py: {dataset_path('mnist')} is missing: python -m recipes.fetch mnist")
+            mnist_path()
         print(f"[mixtures] {len(jobs)} runs to train ({args.protocol}, {args.steps:,} steps, {args.workers} at once)",
               flush=True)
         started = time.time()

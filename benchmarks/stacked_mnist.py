@@ -29,19 +29,32 @@ from benchmarks._args import positive_int  # noqa: E402
 from benchmarks._machine import machine_info  # noqa: E402
 
 
+def mnist_path(cache_dir=None):
+    """The fetched full MNIST (``<cache>/datasets/mnist.npz``); exits with one line when it is missing."""
+    from recipes.fetch import dataset_path
+
+    path = dataset_path("mnist", cache_dir)
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} is missing: python -m recipes.fetch mnist")
+    return path
+
+
+def mnist_digits(splits, cache_dir=None):
+    """``(images, labels)`` of the fetched MNIST's ``splits`` ("train", "test"), uint8 (n, 28, 28)."""
+    import numpy as np
+
+    with np.load(mnist_path(cache_dir)) as d:
+        return (np.concatenate([d[f"x_{s}"] for s in splits]), np.concatenate([d[f"y_{s}"] for s in splits]))
+
+
 def check_classifier(num, seed, cache_dir=None):
     """Reads ``num`` real stacked test digits; returns the accuracy and coverage figures."""
     import numpy as np
 
-    from recipes.fetch import dataset_path
     from zoo.metrics import classify_stacked, kl_to_uniform, stacked_mnist
     from zoo.metrics.classifier import load_mnist_classifier
 
-    path = dataset_path("mnist", cache_dir)
-    if not os.path.exists(path):
-        raise SystemExit(f"stacked_mnist.py: {path} is missing: python -m recipes.fetch mnist")
-    with np.load(path) as d:
-        images, labels = d["x_test"], d["y_test"]
+    images, labels = mnist_digits(("test",), cache_dir)
     stacked, modes = stacked_mnist(images, labels, num, seed=seed)
     classifier = load_mnist_classifier()
     start = time.time()

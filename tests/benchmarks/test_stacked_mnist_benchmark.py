@@ -33,4 +33,5 @@ def test_the_classifier_check_reads_real_stacked_digits(tmp_path):
 def test_a_missing_mnist_is_one_line(tmp_path):
     done = subprocess.run([sys.executable, SCRIPT, "--check_classifier", f"--cache_dir={tmp_path}"],
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode != 0 and done.stderr.strip().splitlines()[-1].endswith("python -m recipes.fetch mnist")
+    missing = f"{tmp_path}/datasets/mnist.npz is missing: python -m recipes.fetch mnist"
+    assert done.returncode != 0 and done.stderr.strip().splitlines()[-1] == missing
