@@ -18,6 +18,7 @@ Configurations (``--configs``, comma-separated; ``all`` is the default):
             betas (0, 0.9), batch ``--sagan_batch`` (TF sides only: no torch port)
   study     the study's networks (zoo.StudyGAN, Lucic et al. 2018), NS loss, Adam(2e-4, 0.5),
             batch ``--study_batch`` (TF sides only)
+  study_bf16  the same under "mixed_bfloat16" (TF sides only)
 
 With a GPU visible (or ``--dry_run``), ``dcgan_gpu`` and ``study_gpu`` add DCGAN at the largest
 batch and the study's step with jit_compile=True in float32, mixed_float16 and mixed_bfloat16
@@ -64,6 +65,7 @@ import tempfile
 import time
 
 from _args import positive_float, positive_int, positive_ints  # noqa: E402  (benchmarks/ is sys.path[0])
+from _machine import describe, machine_info  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -92,7 +94,7 @@ MODELS = {
 # thread pool does not spin like that. PASSIVE makes waiting threads sleep (measured: 0.050 s/step,
 # vs 0.055 s with 1 thread), the fair setting on a shared machine.
 TORCH_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
-CONFIG_NAMES = ("dcgan", "dcgan_bf16", "wgan_gp", "sagan", "study", "dcgan_gpu", "study_gpu")
+CONFIG_NAMES = ("dcgan", "dcgan_bf16", "wgan_gp", "sagan", "study", "study_bf16", "dcgan_gpu", "study_gpu")
 GPU_PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
@@ -131,7 +133,11 @@ def tf_worker(spec):
 
     d_opt, g_opt = adam(opt["d_lr"], "d_optimizer"), adam(opt["g_lr"], "g_optimizer")
     x = np.random.default_rng(0).uniform(-1, 1, (spec["batch"], *IMAGE_SHAPE)).astype("float32")
-    data = tf.data.Dataset.from_tensors(x).repeat()
+    # tf.data's autotuning thread (on by default) can hold the deletion of an iterator, which ends every
+    # fit call, for up to a few seconds; a repeated in-memory batch has nothing to tune.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    data = tf.data.Dataset.from_tensors(x).repeat().with_options(options)
     g, d = gan.generator, gan.discriminator
     latent = gan.latent_dim
 
@@ -280,9 +286,10 @@ def plan_configs(args, gpu):
         elif name == "sagan":
             configs.append(dict(name=f"sagan_b{args.sagan_batch}", model="sagan", batch=args.sagan_batch,
                                 precision="float32", jit=False, sides=["fit", "hand"]))
-        elif name == "study":
-            configs.append(dict(name=f"study_b{args.study_batch}", model="study", batch=args.study_batch,
-                                precision="float32", jit=False, sides=["fit", "hand"]))
+        elif name in ("study", "study_bf16"):
+            precision = "mixed_bfloat16" if name == "study_bf16" else "float32"
+            configs.append(dict(name=f"{name}_b{args.study_batch}", model="study", batch=args.study_batch,
+                                precision=precision, jit=False, sides=["fit", "hand"]))
         elif name in ("dcgan_gpu", "study_gpu") and gpu:
             model = name.split("_")[0]
             b = max(args.dcgan_batches) if model == "dcgan" else args.study_batch
@@ -458,9 +465,7 @@ def main():
                  "process's peak resident set size on the CPU host (VmHWM), framework runtime included"),
         "images_per_second_counts": "real images per training step (batch x steps), whatever d_steps is",
         "rounds": args.rounds, "seconds_per_round_target": args.seconds_per_round, "dry_run": args.dry_run,
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus_usable": threads,
-                    "cpu_model": _cpu_model(), "gpus": [g.name for g in gpus],
-                    "bf16_hardware": _bf16_flags()},
+        "machine": {**machine_info(), "cpus_usable": threads, "gpus": [g.name for g in gpus]},
         "python": platform.python_version(), "tensorflow": tf.__version__,
         "torch_python": args.torch_python, "torch_threads": threads, "torch_env": TORCH_ENV,
         "tf_threads": "TensorFlow defaults (intra/inter-op 0 = all usable CPUs)",
@@ -476,28 +481,9 @@ def main():
     results["wall_seconds"] = time.perf_counter() - start
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
+    print(describe(results["machine"]))
     print(table(results))
     print(f"wrote {args.out} ({results['wall_seconds']:.0f} s)")
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def _bf16_flags():
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return []
-    return sorted(f for f in flags if "bf16" in f or f.startswith("amx"))
 
 
 if __name__ == "__main__":

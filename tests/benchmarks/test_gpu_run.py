@@ -20,6 +20,8 @@ def test_a_dry_run_plans_the_gpu_configurations_without_a_gpu():
                                                    for p in throughput.GPU_PRECISIONS]
     assert args.rounds == 1 and args.out.startswith("/") and "results" not in args.out  # never the real results
     assert not [c for c in throughput.plan_configs(throughput.parse_args(["--configs=study_gpu"]), gpu=False)]
+    bf16 = throughput.plan_configs(throughput.parse_args(["--configs=study,study_bf16"]), gpu=False)
+    assert [(c["name"], c["precision"]) for c in bf16] == [("study_b64", "float32"), ("study_bf16_b64", "mixed_bfloat16")]
 
 
 @pytest.mark.slow
@@ -30,6 +32,9 @@ def test_the_gpu_script_runs_its_study_step_in_a_dry_run(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["dry_run"] is True
+    machine = result["machine"]  # which machine a speed figure describes
+    assert machine["cpu"] and machine["cores"] >= 1 and isinstance(machine["vector_extensions"], list)
+    assert len(machine["loadavg"]) == 3
     runs = result["configurations"]
     assert sorted(runs) == [f"study_gpu_{p}_jit_b8" for p in sorted(throughput.GPU_PRECISIONS)]
     for record in runs.values():
