@@ -190,19 +190,21 @@ def build(protocol, config, seed):
 
 def dataset(protocol, mixture, seed, batch):
     """Training batches: a fixed set of 100,000 points (PacGAN), fresh points every step (notebook) or
-    128,000 Stacked-MNIST images (one set per seed) in [-1, 1]."""
+    128,000 Stacked-MNIST images (one set per seed) in [-1, 1]. Autotuning is off (``prefetched``): its
+    thread would hold the end of each of the run's ``fit`` calls."""
     import tensorflow as tf
 
+    from recipes.data import prefetched
     from zoo.mixtures import get_mixture, sample
 
     if PROTOCOLS[protocol]["data"] == "stacked_mnist":
         images = stacked_training_set(seed)
-        return tf.data.Dataset.from_tensor_slices(images).shuffle(20_000, seed=seed).repeat().batch(
-            batch, drop_remainder=True).map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0).prefetch(4)
+        return prefetched(tf.data.Dataset.from_tensor_slices(images).shuffle(20_000, seed=seed).repeat().batch(
+            batch, drop_remainder=True).map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0), 4)
     if PROTOCOLS[protocol]["data"] == "fixed":
         data = sample(mixture, 100_000, seed=1000 + seed)
-        return tf.data.Dataset.from_tensor_slices(data).shuffle(100_000, seed=seed).repeat().batch(
-            batch, drop_remainder=True).prefetch(4)
+        return prefetched(tf.data.Dataset.from_tensor_slices(data).shuffle(100_000, seed=seed).repeat().batch(
+            batch, drop_remainder=True), 4)
     means, std = get_mixture(mixture)
     means = tf.constant(means, tf.float32)
 
@@ -212,7 +214,7 @@ def dataset(protocol, mixture, seed, batch):
         noise = tf.random.stateless_normal((batch, 2), key + tf.constant([0, 1 << 40], tf.int64))
         return tf.gather(means, modes) + std * noise
 
-    return tf.data.Dataset.counter().map(draw).prefetch(4)
+    return prefetched(tf.data.Dataset.counter().map(draw), 4)
 
 
 def stacked_training_set(seed):

@@ -25,6 +25,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from benchmarks._args import positive_int  # noqa: E402
+from benchmarks._flops import gan_step_flops, matmul_seconds  # noqa: E402
 from benchmarks._machine import describe, machine_info  # noqa: E402
 
 SETTINGS = {  # name: (jit_compile, steps_per_execution, batch multiplier)
@@ -33,38 +34,6 @@ SETTINGS = {  # name: (jit_compile, steps_per_execution, batch multiplier)
     "fit_xla_50_per_call": (True, 50, 1),
     "five_seeds_bound": (True, 50, 5),
 }
-
-
-def dense_macs(model, rows):
-    """Multiply-adds of ``model``'s Dense layers on ``rows`` input rows."""
-    import keras
-
-    return rows * sum(int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
-                      for layer in model.layers if isinstance(layer, keras.layers.Dense))
-
-
-def step_flops(gan, batch):
-    """FLOPs of one D update and one G update of a plain GAN (Dense layers only): D's step runs G
-    forward and D forward + backward on the real and the fake batch (3x forward each); G's step runs
-    G forward + backward and D forward + backward to its inputs only (2x forward)."""
-    g, d = dense_macs(gan.generator, batch), dense_macs(gan.discriminator, batch)
-    return 2 * (g + 2 * 3 * d + 3 * g + 2 * d)
-
-
-def matmul_seconds(n=1024):
-    """A function timing one float32 n x n matmul (seconds), already traced; 2 n^3 FLOPs each."""
-    import tensorflow as tf
-
-    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
-    product = tf.function(lambda: tf.matmul(a, b))
-    product().numpy()
-
-    def timed():
-        start = time.perf_counter()
-        product().numpy()
-        return time.perf_counter() - start
-
-    return timed
 
 
 def measure(protocol, results_dir, rounds=3, steps=500):
@@ -93,7 +62,7 @@ def measure(protocol, results_dir, rounds=3, steps=500):
             seconds["matmul"].append(matmul())
     median = {name: sorted(s)[len(s) // 2] for name, s in seconds.items()}
     ms = {name: 1000 * median[name] for name in SETTINGS}
-    flops = step_flops(trained["fit"][0], batch)
+    flops = gan_step_flops(trained["fit"][0], batch)
     rate = 2 * n ** 3 / median["matmul"] / 1e9
     best = ms["fit_xla_50_per_call"]
     result = {

@@ -51,6 +51,11 @@ average is recorded before and after every round. Peak memory is the process's p
 resident set size (VmHWM, MB, CPU host memory, includes the framework runtime;
 ``rss_after_imports_mb`` is that peak right after importing the framework).
 
+The FLOP rate: each step's FLOPs are counted from the networks' layer shapes
+(``benchmarks/_flops.py``: Dense and conv layers, forward + backward, the penalty's second
+backward not counted), and fit's steady-state rate in GFLOP/s is reported beside a float32
+1024 x 1024 matmul timed in the fit process (same threads) between the rounds.
+
 Writes ``--out`` (JSON) and prints a markdown table.
 """
 
@@ -65,6 +70,7 @@ import tempfile
 import time
 
 from _args import positive_float, positive_int, positive_ints  # noqa: E402  (benchmarks/ is sys.path[0])
+from _flops import gan_step_flops, matmul_gflops  # noqa: E402
 from _machine import describe, machine_info  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -133,11 +139,11 @@ def tf_worker(spec):
 
     d_opt, g_opt = adam(opt["d_lr"], "d_optimizer"), adam(opt["g_lr"], "g_optimizer")
     x = np.random.default_rng(0).uniform(-1, 1, (spec["batch"], *IMAGE_SHAPE)).astype("float32")
-    # tf.data's autotuning thread (on by default) can hold the deletion of an iterator, which ends every
-    # fit call, for up to a few seconds; a repeated in-memory batch has nothing to tune.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    data = tf.data.Dataset.from_tensors(x).repeat().with_options(options)
+    # Autotuning off (recipes.data.prefetched): its thread can hold the deletion of the iterator that ends
+    # every fit call for seconds.
+    from recipes.data import prefetched
+
+    data = prefetched(tf.data.Dataset.from_tensors(x).repeat())
     g, d = gan.generator, gan.discriminator
     latent = gan.latent_dim
 
@@ -219,6 +225,7 @@ def tf_worker(spec):
                     "note": "0 = TensorFlow's default (all CPUs it can use)"},
         "devices": sorted({f"{dev.device_type}" for dev in tf.config.list_logical_devices()}),
         "rss_after_imports_mb": rss_after_imports,
+        "gflop_per_step": gan_step_flops(gan, spec["batch"], model["d_steps"]) / 1e9,
     }
     serve(info, run)
 
@@ -231,6 +238,8 @@ def serve(info, run):
             seconds, losses, steady = run(int(words[1]))
             print("TIME " + json.dumps({"seconds": seconds, "losses": [float(v) for v in losses],
                                         "steady_s_per_step": steady}), flush=True)
+        elif words and words[0] == "matmul":  # the float32 matmul rate with this process's threads
+            print("MATMUL " + json.dumps({"gflops": matmul_gflops()}), flush=True)
         elif words and words[0] == "quit":
             break
     print("DONE " + json.dumps({"peak_rss_mb": peak_rss_mb()}), flush=True)
@@ -337,7 +346,7 @@ def run_config(config, args, threads):
         record["steps_per_round"] = steps
         rates = {side: [] for side in workers}
         steady = {side: [] for side in workers}
-        losses, loads = {}, []
+        losses, loads, matmul = {}, [], []
         for r in range(args.rounds):
             order = list(workers) if r % 2 == 0 else list(reversed(workers))  # alternate who goes first
             for side in order:
@@ -350,6 +359,8 @@ def run_config(config, args, threads):
                     steady[side].append(config["batch"] / timed["steady_s_per_step"])
                 losses[side] = timed["losses"]
                 loads.append({"round": r, "side": side, "loadavg_before": before, "loadavg_after": after})
+            workers["fit"].send("matmul")  # the machine's rate, between the rounds
+            matmul.append(workers["fit"].expect("MATMUL")["gflops"])
             print(f"  {config['name']} round {r + 1}/{args.rounds}: "
                   + ", ".join(f"{s} {rates[s][-1]:.0f}" for s in workers), flush=True)
         for side, w in workers.items():
@@ -361,12 +372,17 @@ def run_config(config, args, threads):
                 record["contenders"][side]["steady_state_images_per_second"] = steady[side]
                 record["contenders"][side]["median_steady_state_images_per_second"] = statistics.median(steady[side])
         record["loadavg"] = loads
+        record["matmul_gflops"] = matmul
     finally:
         for w in workers.values():
             if w.proc.poll() is None:
                 w.proc.kill()
                 w.proc.wait()
     med = {side: c["median_images_per_second"] for side, c in record["contenders"].items()}
+    fit = record["contenders"]["fit"]
+    steady_rate = fit.get("median_steady_state_images_per_second", med["fit"])
+    record["achieved_gflops"] = fit["gflop_per_step"] * steady_rate / config["batch"]
+    record["fraction_of_matmul_rate"] = record["achieved_gflops"] / statistics.median(record["matmul_gflops"])
     if "hand" in med:
         record["ratio_fit_over_hand"] = med["fit"] / med["hand"]
         record["ratio_fit_steady_state_over_hand"] = (
@@ -383,8 +399,8 @@ def run_config(config, args, threads):
 
 def table(results):
     lines = ["| configuration | batch | `GAN.fit` img/s | fit steady state | hand loop img/s | torch img/s "
-             "| fit / hand | fit / torch | peak RSS MB fit / hand / torch |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| fit / hand | fit / torch | fit GFLOP/s (of matmul) | peak RSS MB fit / hand / torch |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, rec in results["configurations"].items():
         c = rec["contenders"]
 
@@ -395,9 +411,10 @@ def table(results):
         fh = f"{rec['ratio_fit_over_hand']:.2f}" if "ratio_fit_over_hand" in rec else "-"
         ft = f"{rec['ratio_fit_over_torch']:.2f}" if "ratio_fit_over_torch" in rec else "-"
         rss = " / ".join(cell(s, "peak_rss_mb") for s in ("fit", "hand", "torch"))
+        rate = f"{rec['achieved_gflops']:.0f} ({100 * rec['fraction_of_matmul_rate']:.0f}%)"
         lines.append(f"| {label} | {rec['batch']} | {cell('fit')} | "
                      f"{cell('fit', 'median_steady_state_images_per_second')} | {cell('hand')} | {cell('torch')} | {fh} | {ft} "
-                     f"| {rss} |")
+                     f"| {rate} | {rss} |")
     return "\n".join(lines)
 
 

@@ -483,7 +483,19 @@ def make_pipeline(src, batch_size, *, shuffle=True, seed=None, image_size=None, 
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return prefetched(ds)
 
 
-__all__ = ["load_dataset", "resolve_source", "make_pipeline", "output_shape", "DatasetSpec"]
+def prefetched(ds, buffer_size=tf.data.AUTOTUNE):
+    """``ds`` prefetched, with tf.data's autotuning off (``AUTOTUNE`` parallelism stays at the CPU count).
+
+    The autotuning thread can hold the deletion of an iterator, which ends every ``fit`` call, for
+    seconds to tens of seconds after the last step (TensorFlow 2.21, seen on 2-core machines): a
+    training run would wait that long before it saves.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.prefetch(buffer_size).with_options(options)
+
+
+__all__ = ["load_dataset", "resolve_source", "make_pipeline", "prefetched", "output_shape", "DatasetSpec"]

@@ -56,7 +56,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from recipes.data import IMAGE_EXTENSIONS, TFDSSource, make_pipeline, resolve_source
+from recipes.data import IMAGE_EXTENSIONS, TFDSSource, make_pipeline, prefetched, resolve_source
 from recipes.training import RunError, TrainingData
 from zoo.callbacks import SampleGrid
 from zoo.errors import DataError, DatasetUnavailableError
@@ -233,8 +233,9 @@ def load_translation(name, split="train", batch_size=64, *, image_size=None, cha
             ds = tf.data.Dataset.zip((ds_a, ds_b))
             kind, names = "unpaired", ("A", "B")
             count = min(len(arrays["first"]), len(arrays["second"]))
-        ds = ds.map(lambda a, b: (to_model_range(a, image_size, channels), to_model_range(b, image_size, channels)),
-                    num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        ds = prefetched(ds.map(
+            lambda a, b: (to_model_range(a, image_size, channels), to_model_range(b, image_size, channels)),
+            num_parallel_calls=tf.data.AUTOTUNE))
         shape = (*_size_plan(image_size)[1], channels or 1)
         return TranslationData(base, split, kind, ds, (shape, shape), count, names)
     if base.startswith("cycle_gan/") or base.startswith("unpaired:"):
@@ -349,7 +350,7 @@ def _side_by_side(name, split, batch_size, image_size, channels, direction, cach
     ds = _batch(ds, len(files), batch_size, **opts)
     ds = ds.map(lambda paths: tf.map_fn(decode, paths, fn_output_signature=(tf.float32, tf.float32)),
                 num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(scale).prefetch(tf.data.AUTOTUNE)
+    ds = prefetched(ds.map(scale))
     shape = (*size, out_c)
     names = ("A", "B") if direction == "a2b" else ("B", "A")
     return TranslationData(name, split, "paired", ds, (shape, shape), len(files), names)

@@ -39,6 +39,7 @@ def test_edges_task_pairs_edges_with_their_own_image():
     np.testing.assert_array_equal(arrays["first"][:50], sobel_edges(arrays["second"][:50]))
     data = load_translation("edges2mnist_embedded", "test", batch_size=4, shuffle=False)
     assert data.kind == "paired" and data.shapes == ((32, 32, 1), (32, 32, 1)) and data.num_examples == 2000
+    assert data.dataset.options().autotune.enabled is False  # recipes.data.prefetched
     edges, images = (t.numpy() for t in next(iter(data.dataset)))
     assert edges.shape == images.shape == (4, 32, 32, 1)
     assert set(np.unique(edges)) == {-1.0, 1.0} and images.min() >= -1 and images.max() <= 1
@@ -110,6 +111,7 @@ def test_side_by_side_folders_give_pairs_in_either_direction(tmp_path):
     data = load_translation(f"side_by_side:{folder}", batch_size=2, shuffle=False)
     a, b = (t.numpy() for t in next(iter(data.dataset)))
     assert data.shapes == ((8, 8, 3), (8, 8, 3)) and data.num_examples == 4
+    assert data.dataset.options().autotune.enabled is False
     np.testing.assert_allclose(a[1], 10 / 127.5 - 1, atol=1e-5)
     np.testing.assert_allclose(b, 200 / 127.5 - 1, atol=1e-5)
     swapped = load_translation(f"side_by_side:{folder}#b2a", batch_size=2, shuffle=False, image_size=16)
