@@ -13,13 +13,14 @@ Protocols (ANCHORS §2):
   Ring of 8 evenly spaced modes (radius 1, std 0.01; the notebook's ``linspace``
   repeats one) and the 5x5 grid (std 0.05), fresh samples every step; G and D
   2 x 128 tanh, orthogonal init (gain 1.4), z 256-d N(0, I); the saddle (minimax)
-  objective; batch 512; D Adam 1e-4, G Adam 1e-3, beta_1 0.5, epsilon 1e-8; 25,000
-  steps. Rows: GAN, Unrolled GAN (5 steps), PacGAN2/4 and the zoo's other
+  objective with both players updated at once from the same weights
+  (``GAN(simultaneous=True)``; D and G draw their own latents, the notebook one
+  set); batch 512; D Adam 1e-4, G Adam 1e-3, beta_1 0.5, epsilon 1e-8; 25,000
+  steps. Rows: GAN, GAN with the zoo's default alternating update
+  (``gan_alternating``), Unrolled GAN (5 steps), PacGAN2/4 and the zoo's other
   anti-collapse options (minibatch discrimination, feature matching, WGAN-GP with
-  its own loss, its paper's Adam(1e-4, 0.5, 0.9) and 5 critic steps). One
-  difference: the notebook updates D and G at once from one batch and one noise
-  draw; the zoo alternates (D, then G on fresh latents). No published numbers:
-  the rows compare with each other.
+  its own loss, its paper's Adam(1e-4, 0.5, 0.9) and 5 critic steps, alternating).
+  No published numbers: the rows compare with each other.
 * ``pacgan``: PacGAN (Lin et al. 2018) Table 1. A fixed training set of 100,000
   points per seed; G 4 x (400, batch norm, ReLU), z 2-d N(0, 1); D 3 LinearMaxout
   layers of 200 units x 5 pieces; N(0, 0.02) init; Adam 1e-4, beta_1 0.8; batch 100;
@@ -78,17 +79,19 @@ NOTEBOOK_NETS = {
           "kernel_initializer": ORTHOGONAL},
     "d": {"hidden": 128, "depth": 2, "maxout_pieces": 1, "activation": "tanh", "kernel_initializer": ORTHOGONAL},
 }
-WGAN_GP = {"gan": {"loss": "wasserstein", "penalty": "wgan_gp", "penalty_weight": 10.0, "d_steps": 5},
+WGAN_GP = {"gan": {"loss": "wasserstein", "penalty": "wgan_gp", "penalty_weight": 10.0, "d_steps": 5,
+                   "simultaneous": False},
            "opt": {"g": ("adam", 1e-4, 0.5, 0.9), "d": ("adam", 1e-4, 0.5, 0.9)}}
 
 PROTOCOLS = {
     "notebook": {
         "title": "Unrolled GAN notebook protocol (poolio/unrolled_gan; no published numbers)",
-        "nets": NOTEBOOK_NETS, "gan": {"loss": "minimax"},
+        "nets": NOTEBOOK_NETS, "gan": {"loss": "minimax", "simultaneous": True},
         "opt": {"g": ("adam", 1e-3, 0.5, 0.999, 1e-8), "d": ("adam", 1e-4, 0.5, 0.999, 1e-8)},
         "batch": 512, "steps": 25_000, "seeds": 5, "data": "fresh",
         "configs": {
             "gan": {},
+            "gan_alternating": {"gan": {"simultaneous": False}},
             "unrolled5": {"gan": {"unrolled_steps": 5}},
             "pacgan2": {"gan": {"pack": 2}},
             "pacgan4": {"gan": {"pack": 4}},

@@ -3,7 +3,9 @@
 ``GAN`` is a ``keras.Model`` whose ``train_step`` plays the game, so training is
 plain ``model.fit(...)`` with any Keras callback. One ``train_step`` is
 ``d_steps`` discriminator updates followed by ``g_steps`` (default 1) generator
-updates, each on the same real batch with freshly sampled latents.
+updates, each on the same real batch with freshly sampled latents; with
+``simultaneous=True`` both players' gradients come from the same weights and the
+two updates are applied together.
 
 Hooks a variant overrides (the table in WORKSPACE.md is tested against ``HOOKS``):
 
@@ -102,6 +104,10 @@ class GAN(Sampler, keras.Model):
         g_steps: generator updates per training step, after D's, on the same real
             batch and fresh latents (DCGAN-tensorflow and the PacGAN/VEEGAN Stacked
             MNIST protocol use 2, so D does not win too early).
+        simultaneous: compute G's gradient before D's update is applied (both from the
+            same weights, as in the Unrolled GAN authors' notebook, which optimises the
+            saddle point in one step) instead of after it; needs ``d_steps=1`` and
+            ``g_steps=1``.
         latent_distribution: ``"normal"`` (N(0, 1)) or ``"uniform"`` (U(-1, 1)).
         seed: seed of the latent sampler used in training (``None``: random).
         penalty: ``None`` or a gradient penalty on D added to its loss as the
@@ -177,6 +183,7 @@ class GAN(Sampler, keras.Model):
         loss="non_saturating",
         d_steps=1,
         g_steps=1,
+        simultaneous=False,
         latent_distribution="normal",
         seed=None,
         penalty=None,
@@ -209,7 +216,7 @@ class GAN(Sampler, keras.Model):
         self.seed = check_seed(seed, ConfigError)
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self._set_tricks(d_steps, g_steps, penalty, penalty_weight, clip_value, label_smoothing,
-                         feature_matching, historical_averaging, unrolled_steps, pack)
+                         feature_matching, historical_averaging, unrolled_steps, pack, simultaneous)
         self.augment = ",".join(check_policy(augment)) or None
         check_unsupported(self, {**self._options_config(), "ema_decay": ema_decay, "ema_start": ema_start})
         self.check_networks()
@@ -236,11 +243,19 @@ class GAN(Sampler, keras.Model):
             )
 
     def _set_tricks(self, d_steps, g_steps, penalty, penalty_weight, clip_value, label_smoothing,
-                    feature_matching, historical_averaging, unrolled_steps, pack):
+                    feature_matching, historical_averaging, unrolled_steps, pack, simultaneous=False):
         """Validates and stores the training tricks; decides the extra loss terms."""
         number = check_number
         self.d_steps = number("d_steps", d_steps, 1, integer=True)
         self.g_steps = number("g_steps", g_steps, 1, integer=True)
+        if not isinstance(simultaneous, (bool, np.bool_)):
+            raise ConfigError(f"simultaneous must be True or False; got {simultaneous!r}.")
+        if simultaneous and (self.d_steps, self.g_steps) != (1, 1):
+            raise ConfigError(
+                f"simultaneous=True updates each player once per step from the same weights; it cannot "
+                f"be combined with d_steps={self.d_steps}, g_steps={self.g_steps}: set both to 1."
+            )
+        self.simultaneous = bool(simultaneous)
         self.penalty = penalty
         self._penalty_fn = None if penalty is None else penalties_lib.get_penalty(penalty)
         self.penalty_weight = number("penalty_weight", penalty_weight)
@@ -591,10 +606,13 @@ class GAN(Sampler, keras.Model):
 
     def train_step(self, data):
         real, condition = self.unpack_batch(data)
-        for _ in range(self.d_steps):
-            d_logs = self.d_step(real, condition)
-        for _ in range(self.g_steps):
-            g_logs = self.g_step(real, condition)
+        if self.simultaneous:
+            d_logs, g_logs = self.simultaneous_step(real, condition)
+        else:
+            for _ in range(self.d_steps):
+                d_logs = self.d_step(real, condition)
+            for _ in range(self.g_steps):
+                g_logs = self.g_step(real, condition)
         extras = (set(d_logs) - set(self.d_loss_names)) | (set(g_logs) - set(self.g_loss_names))
         declared = set(self.metric_names) | set(self.state_names)
         if extras != declared:
@@ -606,6 +624,31 @@ class GAN(Sampler, keras.Model):
 
     def d_step(self, real, condition):
         """One discriminator update; returns its loss terms and ``after_d_step``'s values."""
+        step, terms, gradients, variables = self._d_gradients(real, condition)
+        apply_gradients(self.d_optimizer, gradients, variables)
+        return {**terms, **self.after_d_step(step, terms)}
+
+    def g_step(self, real, condition):
+        """One generator update; returns its loss terms and ``after_g_step``'s values."""
+        step, terms, gradients, variables = self._g_gradients(real, condition)
+        apply_gradients(self.g_optimizer, gradients, variables)
+        return {**terms, **self.after_g_step(step, terms)}
+
+    def simultaneous_step(self, real, condition):
+        """Both players' gradients from the current weights, then both updates (``simultaneous=True``).
+
+        In a traced step the variable reads of the G gradient come before D's update in program
+        order, so TensorFlow's automatic control dependencies keep them reading the old weights.
+        """
+        d_step, d_terms, d_gradients, d_variables = self._d_gradients(real, condition)
+        g_step, g_terms, g_gradients, g_variables = self._g_gradients(real, condition)
+        apply_gradients(self.d_optimizer, d_gradients, d_variables)
+        apply_gradients(self.g_optimizer, g_gradients, g_variables)
+        return ({**d_terms, **self.after_d_step(d_step, d_terms)},
+                {**g_terms, **self.after_g_step(g_step, g_terms)})
+
+    def _d_gradients(self, real, condition):
+        """D's step record, loss terms, gradients and variables (nothing applied)."""
         if self.d_optimizer is None:
             raise ConfigError("Call compile() before training the GAN.")
         fake = keras.tree.map_structure(ops.stop_gradient, self.run_generator(real, condition, "d"))
@@ -617,11 +660,10 @@ class GAN(Sampler, keras.Model):
             terms = self.d_loss_terms(step)
             total = self._total(terms, self.d_loss_names, "d_loss_terms")
             scaled = self.d_optimizer.scale_loss(per_replica_loss(total))
-        apply_gradients(self.d_optimizer, tape.gradient(scaled, variables), variables)
-        return {**terms, **self.after_d_step(step, terms)}
+        return step, terms, tape.gradient(scaled, variables), variables
 
-    def g_step(self, real, condition):
-        """One generator update; returns its loss terms and ``after_g_step``'s values."""
+    def _g_gradients(self, real, condition):
+        """G's step record, loss terms, gradients and variables (nothing applied)."""
         variables = self._step_variables("g")
         with tf.GradientTape() as tape:
             fake = self.run_generator(real, condition, "g")
@@ -632,8 +674,7 @@ class GAN(Sampler, keras.Model):
             terms = self.g_loss_terms(step)
             total = self._total(terms, self.g_loss_names, "g_loss_terms")
             scaled = self.g_optimizer.scale_loss(per_replica_loss(total))
-        apply_gradients(self.g_optimizer, tape.gradient(scaled, variables), variables)
-        return {**terms, **self.after_g_step(step, terms)}
+        return step, terms, tape.gradient(scaled, variables), variables
 
     def _step_variables(self, player):
         return [v for network in self.step_networks(player) for v in network.trainable_variables]
@@ -773,6 +814,7 @@ class GAN(Sampler, keras.Model):
             "loss": self.adversarial_loss.name,
             "d_steps": self.d_steps,
             "g_steps": self.g_steps,
+            "simultaneous": self.simultaneous,
             "latent_distribution": self.latent_distribution,
             "seed": self.seed,
             "penalty": self.penalty,

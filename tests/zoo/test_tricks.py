@@ -45,6 +45,29 @@ def test_g_steps_updates_the_generator_that_many_times_per_step():
         small_gan(g_steps=0)
 
 
+def test_simultaneous_updates_take_g_s_gradient_from_d_s_weights_before_its_update():
+    def g_after_one_step(simultaneous, d_lr):
+        keras.utils.set_random_seed(0)
+        g = mlp_generator(latent_dim=2, hidden=16, depth=2, norm=None)
+        d = mlp_discriminator(hidden=16, depth=2, maxout_pieces=1)
+        gan = GAN(g, d, seed=0, loss="minimax", simultaneous=simultaneous)
+        gan.compile(d_optimizer=keras.optimizers.SGD(d_lr), g_optimizer=keras.optimizers.SGD(0.1))
+        gan.fit(POINTS[:64], batch_size=64, epochs=1, verbose=0, shuffle=False)
+        assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 1
+        return [v.numpy() for v in gan.generator.trainable_variables]
+
+    # Simultaneous: how far D moves in this step cannot change G's update; alternating: it does.
+    for still, moved in zip(g_after_one_step(True, 0.0), g_after_one_step(True, 5.0)):
+        np.testing.assert_allclose(still, moved, rtol=1e-6, atol=1e-7)
+    assert any(not np.allclose(a, b) for a, b in zip(g_after_one_step(False, 0.0), g_after_one_step(False, 5.0)))
+    gan = small_gan(simultaneous=True)
+    assert gan.get_config()["simultaneous"] is True and GAN.from_config(gan.get_config()).simultaneous
+    with pytest.raises(ConfigError, match="simultaneous=True .* d_steps=5, g_steps=1: set both to 1"):
+        small_gan(simultaneous=True, d_steps=5)
+    with pytest.raises(ConfigError, match="simultaneous must be True or False"):
+        small_gan(simultaneous="yes")
+
+
 def test_penalty_and_history_terms_are_reported_and_weighted():
     gan = small_gan(penalty="wgan_gp", penalty_weight=10.0, historical_averaging=0.5)
     assert gan.d_loss_names == ("d_loss", "penalty", "d_history")
