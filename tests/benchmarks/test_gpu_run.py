@@ -37,5 +37,15 @@ def test_the_gpu_script_runs_its_study_step_in_a_dry_run(tmp_path):
     assert len(machine["loadavg"]) == 3
     runs = result["configurations"]
     assert sorted(runs) == [f"study_gpu_{p}_jit_b8" for p in sorted(throughput.GPU_PRECISIONS)]
+    import zoo
+    from _flops import gan_step_flops
+
+    flops = gan_step_flops(zoo.StudyGAN(image_shape=(28, 28, 1), latent_dim=64, seed=0), 8) / 1e9
     for record in runs.values():
         assert record["jit"] is True and record["ratio_fit_over_hand"] > 0
+        fit = record["contenders"]["fit"]
+        assert fit["gflop_per_step"] == pytest.approx(flops)  # the worker counts the networks it trains
+        assert record["achieved_gflops"] == pytest.approx(flops * fit["median_steady_state_images_per_second"] / 8)
+        assert len(record["matmul_gflops"]) == 1 and record["matmul_gflops"][0] > 0
+        assert record["fraction_of_matmul_rate"] == pytest.approx(
+            record["achieved_gflops"] / record["matmul_gflops"][0])

@@ -131,6 +131,7 @@ def test_unpaired_folders_in_the_cyclegan_zip_layout(tmp_path):
             _write_png(tmp_path / sub / f"{i}.png", np.full((8, 8, 3), value, np.uint8))
     data = load_translation(f"unpaired:{tmp_path}", batch_size=2, seed=0)
     assert data.kind == "unpaired" and data.num_examples == 3 and data.shapes == ((8, 8, 3), (8, 8, 3))
+    assert data.dataset.options().autotune.enabled is False  # zip keeps its inputs' options
     a, b = (t.numpy() for t in next(iter(data.dataset)))
     assert (a == -1).all() and (b == 1).all()
     with pytest.raises(DataError, match="testA and testB"):
