@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 
 import keras
 import numpy as np
@@ -69,11 +70,22 @@ def test_unknown_strategy_lists_the_known_ones():
         make_strategy("parameter_server")
 
 
-@pytest.mark.skipif(len(tf.config.list_logical_devices("GPU")) > 1, reason="auto is mirrored with several GPUs")
-def test_auto_is_one_device_without_several_gpus():
+@pytest.mark.parametrize("gpus, expected", [
+    ([], "_DefaultDistributionStrategy"), (["/GPU:0"], "OneDeviceStrategy"), (["/GPU:0", "/GPU:1"], "MirroredStrategy")])
+def test_auto_picks_by_gpu_count(gpus, expected, monkeypatch):
+    """No tf.distribute wrapping without a GPU (OneDeviceStrategy is slower on the CPU), one device on one GPU."""
+    chosen = []
+    monkeypatch.setattr(tf.config, "list_logical_devices",
+                        lambda kind=None: [types.SimpleNamespace(name=n) for n in gpus] if kind == "GPU" else [])
+    monkeypatch.setattr(tf.distribute, "OneDeviceStrategy", lambda device: chosen.append(device) or "one")
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda: "mirrored")
     strategy = make_strategy("auto")
-    assert isinstance(strategy, tf.distribute.OneDeviceStrategy)
-    assert strategy.num_replicas_in_sync == 1
+    if expected == "OneDeviceStrategy":
+        assert strategy == "one" and chosen == ["/GPU:0"]
+    elif expected == "MirroredStrategy":
+        assert strategy == "mirrored"
+    else:
+        assert type(strategy).__name__ == expected and strategy.num_replicas_in_sync == 1
 
 
 @pytest.mark.parametrize("precision, policy", [("bfloat16", "mixed_bfloat16"), ("float16", "mixed_float16")])
