@@ -168,9 +168,13 @@ def main():
         tf.config.threading.set_inter_op_parallelism_threads(args.tf_inter)
     import keras
 
+    from benchmarks._flops import MATMUL_N, forward_macs, matmul_gflops
+    from benchmarks._machine import describe, machine_info
     from zoo.metrics.inception import FIDInceptionExtractor, load_fid_inception
 
     model = load_fid_inception(args.cache_dir)
+    gflop_per_image = 2 * forward_macs(model) / 1e9  # the network at 299x299; resizing is not counted
+    matmul_rates = [matmul_gflops()]
     keras_sides = {"keras": FIDInceptionExtractor(model=model)}
     if args.explore:
         keras_sides["keras_xla"] = FIDInceptionExtractor(model=model, jit_compile=True)
@@ -205,6 +209,7 @@ def main():
                     seconds[name].append(torch_side.ask("run", name)["seconds"])
                 load.append(os.getloadavg()[0])
             torch_side.close()
+            matmul_rates.append(matmul_gflops())
             ips = {k: [args.images / s for s in v] for k, v in seconds.items()}
             med = {k: statistics.median(v) for k, v in ips.items()}
             best = {k: max(v) for k, v in ips.items()}
@@ -222,6 +227,8 @@ def main():
                 "ratio_best_keras_over_best_torch_frozen": best["keras"] / best["torch_frozen"],
                 "max_abs_feature_difference_vs_torch": diffs,
                 "max_abs_torch_feature": float(np.abs(ref).max()),
+                "keras_gflops_median": med["keras"] * gflop_per_image,
+                "keras_gflops_best": best["keras"] * gflop_per_image,
                 "load_average_1min_per_round": load,
             })
             print(f"\n{spec}: {args.images} images, batch {args.batch}")
@@ -230,6 +237,13 @@ def main():
                 print(f"| {k} | {med[k]:.2f} | {best[k]:.2f} | {', '.join(f'{v:.2f}' for v in ips[k])} | "
                       f"{diffs.get(k, 0.0):.2e} |")
 
+    matmul_rate = statistics.median(matmul_rates)
+    for r in results:
+        r["keras_fraction_of_matmul_rate_median"] = r["keras_gflops_median"] / matmul_rate
+        r["keras_fraction_of_matmul_rate_best"] = r["keras_gflops_best"] / matmul_rate
+        print(f"{'x'.join(map(str, r['image_shape']))}: keras {r['keras_gflops_median']:.0f} GFLOP/s median, "
+              f"{r['keras_gflops_best']:.0f} best = {r['keras_fraction_of_matmul_rate_median']:.0%} / "
+              f"{r['keras_fraction_of_matmul_rate_best']:.0%} of the float32 {MATMUL_N}^2 matmul rate ({matmul_rate:.0f})")
     report = {
         "benchmark": "fid_inception_feature_extraction_cpu",
         "command": "python benchmarks/fid_extraction.py " + " ".join(sys.argv[1:]),
@@ -251,8 +265,10 @@ def main():
             "note": "0 = TF's default (one thread per core for each pool)",
             "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on for x86 Linux builds)"),
         },
-        "cpu_count": os.cpu_count(),
-        "machine": platform.processor() or platform.machine(),
+        "gflop_per_image": gflop_per_image,
+        "matmul_gflops": matmul_rates,
+        "matmul_n": MATMUL_N,
+        "machine": machine_info(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "python": platform.python_version(),
@@ -261,6 +277,7 @@ def main():
     from zoo.io import write_atomic
 
     write_atomic(args.out, json.dumps(report, indent=2) + "\n")
+    print(describe(report["machine"]))
     print(f"\nwrote {args.out}")
 
 

@@ -53,8 +53,8 @@ resident set size (VmHWM, MB, CPU host memory, includes the framework runtime;
 
 The FLOP rate: each step's FLOPs are counted from the networks' layer shapes
 (``benchmarks/_flops.py``: Dense and conv layers, forward + backward, the penalty's second
-backward not counted), and fit's steady-state rate in GFLOP/s is reported beside a float32
-1024 x 1024 matmul timed in the fit process (same threads) between the rounds.
+backward not counted), and fit's steady-state rate in GFLOP/s is reported beside a large float32
+matmul (``_flops.MATMUL_N`` square) timed in the fit process (same threads) between the rounds.
 
 Writes ``--out`` (JSON) and prints a markdown table.
 """
@@ -70,7 +70,7 @@ import tempfile
 import time
 
 from _args import positive_float, positive_int, positive_ints  # noqa: E402  (benchmarks/ is sys.path[0])
-from _flops import gan_step_flops, matmul_gflops  # noqa: E402
+from _flops import MATMUL_N, gan_step_flops, matmul_gflops  # noqa: E402
 from _machine import describe, machine_info  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -232,17 +232,21 @@ def tf_worker(spec):
 
 def serve(info, run):
     print("READY " + json.dumps(info), flush=True)
+    training_peak, matmul_ran = peak_rss_mb(), False
     for line in sys.stdin:
         words = line.split()
         if words and words[0] == "run":
             seconds, losses, steady = run(int(words[1]))
+            if not matmul_ran:  # the high-water mark of training alone (the rounds repeat the same steps)
+                training_peak = peak_rss_mb()
             print("TIME " + json.dumps({"seconds": seconds, "losses": [float(v) for v in losses],
                                         "steady_s_per_step": steady}), flush=True)
         elif words and words[0] == "matmul":  # the float32 matmul rate with this process's threads
+            matmul_ran = True
             print("MATMUL " + json.dumps({"gflops": matmul_gflops()}), flush=True)
         elif words and words[0] == "quit":
             break
-    print("DONE " + json.dumps({"peak_rss_mb": peak_rss_mb()}), flush=True)
+    print("DONE " + json.dumps({"peak_rss_mb": training_peak, "peak_rss_with_matmul_mb": peak_rss_mb()}), flush=True)
 
 
 # ---------------------------------------------------------------------------- driver
@@ -372,7 +376,7 @@ def run_config(config, args, threads):
                 record["contenders"][side]["steady_state_images_per_second"] = steady[side]
                 record["contenders"][side]["median_steady_state_images_per_second"] = statistics.median(steady[side])
         record["loadavg"] = loads
-        record["matmul_gflops"] = matmul
+        record["matmul_gflops"], record["matmul_n"] = matmul, MATMUL_N
     finally:
         for w in workers.values():
             if w.proc.poll() is None:
