@@ -28,6 +28,8 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
+from benchmarks._machine import machine_info  # noqa: E402
+
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 
 
@@ -125,6 +127,7 @@ def main(argv=None):
         "target_met": bool(accuracy.min() >= args.target),
         "confusion": confusion.tolist(),
         "seconds": round(time.time() - start, 1),
+        "machine": machine_info(),
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__},
     }

@@ -19,7 +19,6 @@ markdown table.
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+
+from benchmarks._machine import machine_info  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import exports  # noqa: E402
@@ -133,7 +134,7 @@ def main():
         "config": vars(args),
         "rows": rows,
         "versions": manifest["versions"],
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine_info(),
     }
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                    f"export_latency_batch{args.batch}.json")

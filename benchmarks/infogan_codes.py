@@ -33,6 +33,8 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
+from benchmarks._machine import machine_info  # noqa: E402
+
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 
 
@@ -117,6 +119,7 @@ def main():
         "protocol": "same z and continuous codes (U(-1,1)) for every categorical value; zoo MNIST "
                     "classifier labels; exact optimal one-to-one matching of code values to classes",
         "seconds": round(time.time() - start, 1),
+        "machine": machine_info(),
         "versions": {"python": platform.python_version(), "keras": keras.__version__},
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

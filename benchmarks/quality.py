@@ -22,7 +22,6 @@ Writes ``benchmarks/results/quality.json`` and prints a markdown table.
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -30,6 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+
+from benchmarks._machine import machine_info  # noqa: E402
 
 import zoo  # noqa: E402
 from recipes.fetch import dataset_path  # noqa: E402
@@ -71,8 +72,7 @@ def main():
     generators = [g for g in args.generators.split(",") if g]
     for g in generators:
         sets[g] = lambda g=g: zoo.load(g).generate(args.num, seed=0)
-    report = {"num_per_set": args.num, "machine": platform.processor() or platform.machine(),
-              "cpu_count": os.cpu_count(), "extractors": {}}
+    report = {"num_per_set": args.num, "machine": machine_info(), "extractors": {}}
     for ext_name in [e for e in args.extractors.split(",") if e]:
         extractor = metrics.get_extractor(ext_name)
         feats, seconds = {}, {}

@@ -48,6 +48,8 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
+from benchmarks._machine import machine_info  # noqa: E402
+
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 RECIPES = ("pix2pix_edges2fashion_mnist", "cyclegan_mnist2inverted_mnist", "cyclegan_mnist2fashion_mnist")
 CROP = slice(2, 30)  # the 28x28 inside the 2-pixel padding
@@ -227,8 +229,8 @@ def main(argv=None):
     report = {
         "protocol": __doc__.split("\n\n", 2)[2].strip(),
         "runs": results,
-        "machine": {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
-                    "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        "machine": machine_info(),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
