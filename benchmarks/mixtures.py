@@ -229,6 +229,9 @@ def stacked_training_set(seed):
     return stacked_mnist(*mnist_digits(("train", "test")), STACKED_TRAIN, seed=seed)[0]
 
 
+PLOT_POINTS = 500  # final samples kept in each 2D run's JSON
+
+
 def eval_samples(protocol):
     """Samples scored per checkpoint: 26,000 Stacked-MNIST images or 2,500 points."""
     return STACKED_SAMPLES if PROTOCOLS[protocol].get("kind") == "stacked_mnist" else EVAL_SAMPLES
@@ -278,11 +281,15 @@ def run_one(job):
     gan.fit(dataset(protocol, mixture, seed, spec["batch"]), steps_per_epoch=steps // CHECKPOINTS,
             epochs=CHECKPOINTS, verbose=0, callbacks=[Score()])
     seconds = time.time() - started
-    return {"protocol": protocol, "config": config, "mixture": mixture, "seed": seed, "steps": steps,
-            "batch": spec["batch"], "eval_samples": num, "seconds": round(seconds, 1),
-            "ms_per_step": round(1000 * seconds / steps, 2),
-            **{k: v for k, v in checkpoints[-1].items() if k not in ("step", "seconds")},
-            "checkpoints": checkpoints, "machine": machine_info()}
+    result = {"protocol": protocol, "config": config, "mixture": mixture, "seed": seed, "steps": steps,
+              "batch": spec["batch"], "eval_samples": num, "seconds": round(seconds, 1),
+              "ms_per_step": round(1000 * seconds / steps, 2),
+              **{k: v for k, v in checkpoints[-1].items() if k not in ("step", "seconds")},
+              "checkpoints": checkpoints, "machine": machine_info()}
+    if spec.get("kind") != "stacked_mnist":  # for scatter plots (benchmarks/mixtures_plot.py)
+        points = gan.generate(PLOT_POINTS, seed=10_000 + seed)
+        result["final_points"] = [[round(float(x), 3), round(float(y), 3)] for x, y in points]
+    return result
 
 
 def _write_json(path, value):

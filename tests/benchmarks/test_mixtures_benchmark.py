@@ -74,6 +74,25 @@ def test_runs_write_their_results_resume_and_make_the_table(tmp_path):
     assert [c["step"] for c in result["checkpoints"]] == list(range(2, 21, 2)), "scored at every tenth"
     assert result["modes"] == result["checkpoints"][-1]["modes"] and result["num_modes"] == 8
     assert "cpu" in result["machine"]
+    points = np.array(result["final_points"])
+    assert points.shape == (mixtures.PLOT_POINTS, 2) and np.isfinite(points).all()
+    plot = tmp_path / "scatter.png"
+    drawn = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "mixtures_plot.py"), "--real",
+                            f"--out={plot}", "--size=200", str(folder / "gan_ring_seed0.json"),
+                            str(folder / "pacgan2_ring_seed0.json")], capture_output=True, text=True, cwd=ROOT)
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(plot) as image:  # three panels: real, gan, pacgan2
+        assert image.size == (600, 200 + 28)
+        red = np.all(np.array(image) == (220, 30, 30), axis=-1)
+        assert red[:, :200].any() and red[:, 400:].any(), "every panel draws the modes"
+    del result["final_points"]
+    (tmp_path / "old.json").write_text(json.dumps(result))
+    refused = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "mixtures_plot.py"),
+                              str(tmp_path / "old.json")], capture_output=True, text=True, cwd=ROOT)
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode != 0 and len(lines) == 1 and "has no final_points" in lines[0], lines
     table = (tmp_path / "notebook_20steps.md").read_text()
     assert "| pacgan2 | " in table and "20 steps (the protocol: 25,000)" in table and "| gan | ring | " in table
     with open(tmp_path / "notebook_20steps.json") as f:
