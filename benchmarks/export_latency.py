@@ -30,11 +30,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
-
-from benchmarks._machine import machine_info  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import exports  # noqa: E402
+from benchmarks._machine import machine_info  # noqa: E402
 from zoo.networks import dcgan_generator  # noqa: E402
 from _args import positive_int  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 

@@ -80,6 +80,7 @@ def main(argv=None):
         runs.append(run)
     from PIL import Image
 
+    from zoo.images import save_png
     from zoo.mixtures import sample
 
     panels = []
@@ -93,9 +94,7 @@ def main(argv=None):
         sheet.paste(p, (x, 0))
         x += p.width
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tmp = args.out + ".tmp.png"
-    sheet.save(tmp)
-    os.replace(tmp, args.out)
+    save_png(np.asarray(sheet), args.out)
     print(f"wrote {args.out} ({len(panels)} panels)")
 
 
