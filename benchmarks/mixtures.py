@@ -104,7 +104,8 @@ PROTOCOLS = {
     "pacgan": {
         "title": "PacGAN protocol (Lin et al. 2018, Table 1)",
         "nets": {"g": {}, "d": {}}, "opt": {"g": ("adam", 1e-4, 0.8, 0.999), "d": ("adam", 1e-4, 0.8, 0.999)},
-        "batch": 100, "steps": 400_000, "seeds": 10, "data": "fixed",
+        # PacGAN's code draws 100 *packs* a step (100 m points for PacGAN-m): "batch" counts packs here
+        "batch": 100, "batch_counts_packs": True, "steps": 400_000, "seeds": 10, "data": "fixed",
         "configs": {"gan": {}, "pacgan2": {"gan": {"pack": 2}}, "pacgan3": {"gan": {"pack": 3}},
                     "pacgan4": {"gan": {"pack": 4}}},
         # PacGAN Table 1, 10 trials, mean ± s.e.: (modes, HQ %, reverse KL) for ring, then grid
@@ -278,11 +279,12 @@ def run_one(job):
             checkpoints.append({"step": (epoch + 1) * steps // CHECKPOINTS, "seconds": round(time.time() - started, 1),
                                 "finite": finite, **score(gan, protocol, mixture, seed, num)})
 
-    gan.fit(dataset(protocol, mixture, seed, spec["batch"]), steps_per_epoch=steps // CHECKPOINTS,
+    batch = spec["batch"] * (gan.pack if spec.get("batch_counts_packs") else 1)
+    gan.fit(dataset(protocol, mixture, seed, batch), steps_per_epoch=steps // CHECKPOINTS,
             epochs=CHECKPOINTS, verbose=0, callbacks=[Score()])
     seconds = time.time() - started
     result = {"protocol": protocol, "config": config, "mixture": mixture, "seed": seed, "steps": steps,
-              "batch": spec["batch"], "eval_samples": num, "seconds": round(seconds, 1),
+              "batch": batch, "eval_samples": num, "seconds": round(seconds, 1),
               "ms_per_step": round(1000 * seconds / steps, 2),
               **{k: v for k, v in checkpoints[-1].items() if k not in ("step", "seconds")},
               "checkpoints": checkpoints, "machine": machine_info()}
