@@ -40,6 +40,19 @@ def test_pacgan_protocol_packs_the_discriminator_input():
     assert gan.generator.input_shape == (None, 2)
 
 
+def test_pacgan_protocol_draws_a_hundred_packs_a_step(tmp_path):
+    """PacGAN's code feeds D 100 packs a step whatever m is: PacGAN3 trains on 300 points a step."""
+    done = subprocess.run([sys.executable, SCRIPT, "--protocol=pacgan", "--steps=10", "--seeds=1",
+                           "--configs=gan,pacgan3", "--mixtures=ring", "--eval_samples=50", "--workers=1",
+                           f"--results_dir={tmp_path}"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    batches = {}
+    for config in ("gan", "pacgan3"):
+        with open(tmp_path / "pacgan_10steps" / f"{config}_ring_seed0.json") as f:
+            batches[config] = json.load(f)["batch"]
+    assert batches == {"gan": 100, "pacgan3": 300}
+
+
 def test_mlp_options_are_checked():
     with pytest.raises(ConfigError, match="activation 'tanhh'"):
         mlp_generator(activation="tanhh")
