@@ -119,7 +119,7 @@ PROTOCOLS = {
     "tricks": {
         "title": "Every loss and trick on PacGAN's networks and settings",
         "nets": {"g": {}, "d": {}}, "opt": {"g": ("adam", 1e-4, 0.8, 0.999), "d": ("adam", 1e-4, 0.8, 0.999)},
-        "batch": 100, "steps": 400_000, "seeds": 5, "data": "fixed",
+        "batch": 100, "batch_counts_packs": True, "steps": 400_000, "seeds": 5, "data": "fixed",
         "configs": {
             "gan": {},
             "minimax": {"gan": {"loss": "minimax"}},
