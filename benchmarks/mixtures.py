@@ -347,8 +347,11 @@ def markdown(protocol, steps, summary, configs):
     length = f"{steps:,} steps" + ("" if steps == spec["steps"] else f" (the protocol: {spec['steps']:,})")
     stacked = spec.get("kind") == "stacked_mnist"
     counts = sorted({n for per in summary.values() for s in per.values() for n in s["eval_samples"]})
-    lines = [f"**{spec['title']}**, {length}, batch {spec['batch']}, "
-             f"{'/'.join(map(str, seeds)) or 0} seeds per row; mean ± standard error over seeds at the end of "
+    batch = f"{spec['batch']} packs (PacGAN-m: {spec['batch']} m points)" if spec.get("batch_counts_packs") \
+        else str(spec["batch"])
+    per_row = "/".join(map(str, seeds)) or "0"
+    lines = [f"**{spec['title']}**, {length}, batch {batch}, "
+             f"{per_row} seed{'' if per_row == '1' else 's'} per row; mean ± standard error over seeds at the end of "
              f"the run; {'/'.join(f'{n:,}' for n in counts) or f'{eval_samples(protocol):,}'} samples per run.", ""]
     if stacked:
         lines += ["| config | modes (of 1,000) | KL to uniform | ms/step |", "|---|---|---|---|"]
