@@ -126,9 +126,16 @@ def job_name(loss, dataset, seed, tag=None):
 
 
 def overrides(args, seed):
-    from recipes.registry import parse_overrides
+    """The recipe overrides of a job: ``--config`` and the seed. The study's length counts D updates
+    (15,625, a checkpoint every quarter), so a ``d_steps`` override without ``steps_per_epoch``
+    rescales the epochs to keep that budget (WGAN with 1 critic step: 3,906 train steps an epoch)."""
+    from recipes.registry import STUDY_CHECKPOINTS, STUDY_D_UPDATES, parse_overrides
 
-    return {**parse_overrides(args.config), "seed": seed}
+    out = {**parse_overrides(args.config), "seed": seed}
+    d_steps = out.get("d_steps")
+    if isinstance(d_steps, int) and not isinstance(d_steps, bool) and d_steps >= 1 and "steps_per_epoch" not in out:
+        out["steps_per_epoch"] = STUDY_D_UPDATES // STUDY_CHECKPOINTS // d_steps
+    return out
 
 
 def _cached(path, compute):

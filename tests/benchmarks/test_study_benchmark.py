@@ -79,3 +79,19 @@ def test_bad_arguments_are_one_line(args, message):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and re.match("error: " + message, lines[0]), proc.stderr
+
+
+def test_a_d_steps_override_keeps_the_study_length_in_discriminator_updates():
+    from benchmarks import study as study_script
+    from recipes.registry import make_config
+
+    def config(loss, *pairs):
+        args = study_script.parse_args([f"--losses={loss}", "--datasets=fashion_mnist", "--seeds=0", "--tag=t"]
+                                       + [a for p in pairs for a in ("--config", p)])
+        return make_config(f"study_{loss}_fashion_mnist", study_script.overrides(args, 0))
+
+    assert config("wgan").steps_per_epoch == 781  # the authors' 5 critic steps: 4 x 781 x 5 D updates
+    one = config("wgan", "d_steps=1", "g_lr=1e-4")
+    assert (one.model["d_steps"], one.steps_per_epoch, one.epochs) == (1, 3906, 4)
+    assert config("ns", "d_steps=5").steps_per_epoch == 781
+    assert config("wgan", "d_steps=1", "steps_per_epoch=100").steps_per_epoch == 100  # stated explicitly: kept
