@@ -5,7 +5,6 @@
     python benchmarks/mixtures.py --protocol=pacgan --seeds=10         # ... at the paper's 400,000 steps
     python benchmarks/mixtures.py --protocol=tricks --steps=6000       # every loss and trick, PacGAN's networks
     python benchmarks/mixtures.py --protocol=notebook --table          # only rebuild the table
-    python benchmarks/mixtures.py --protocol=notebook --cost           # what one training step costs, and why
 
 Protocols (ANCHORS §2):
 
@@ -46,9 +45,9 @@ published rows into ``<protocol>_<steps>steps.md``.
 
 Each worker process trains one run on one thread: the networks are small, so
 XLA with 50 steps per call keeps Python out of the step, and runs in parallel
-use the cores better than threads inside one small matmul. ``--cost`` measures
-this choice against plain ``fit`` and against several seeds batched into one
-graph, and counts the step's FLOPs.
+use the cores better than threads inside one small matmul.
+``benchmarks/mixtures_cost.py`` measures this choice against plain ``fit`` and
+against several seeds batched into one graph, and counts the step's FLOPs.
 """
 
 import argparse
@@ -420,7 +419,6 @@ def parse_args(argv):
                    help="runs trained at once, one thread each")
     p.add_argument("--results_dir", default=os.path.join(ROOT, "benchmarks", "results", "mixtures"))
     p.add_argument("--table", action="store_true", help="only rebuild the table from the finished runs")
-    p.add_argument("--cost", action="store_true", help="measure one step's cost (see benchmarks/mixtures_cost.py)")
     args = p.parse_args(argv)
     if args.protocol not in PROTOCOLS:
         raise Refusal(f"Unknown protocol {args.protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
@@ -437,8 +435,6 @@ def parse_args(argv):
         raise Refusal(f"--mixtures takes {' and/or '.join(known)}; got {','.join(args.mixtures)}.")
     if args.steps % CHECKPOINTS:
         raise Refusal(f"--steps must be a multiple of {CHECKPOINTS} (metrics at every tenth); got {args.steps}.")
-    if args.cost and "gan" not in spec["configs"]:
-        raise Refusal(f"--cost measures the 2D protocols' plain GAN; --protocol={args.protocol} has none.")
     return args
 
 
@@ -447,11 +443,6 @@ def main(argv=None):
         args = parse_args(argv)
     except Refusal as e:
         sys.exit(f"mixtures.py: {e}")
-    if args.cost:
-        from benchmarks.mixtures_cost import measure
-
-        print(json.dumps(measure(args.protocol, args.results_dir), indent=2))
-        return
     folder = os.path.join(args.results_dir, f"{args.protocol}_{args.steps}steps")
     os.makedirs(folder, exist_ok=True)
     # seed-major: a campaign stopped early still has every row, with fewer seeds

@@ -1,6 +1,6 @@
 """What one training step of a 2D-mixture protocol costs, and where the time goes.
 
-    python benchmarks/mixtures.py --protocol=notebook --cost
+    python benchmarks/mixtures_cost.py --protocol=notebook
     python benchmarks/mixtures_cost.py --protocol=pacgan --rounds=3
 
 For the protocol's plain GAN, on one thread (as ``mixtures.py`` trains each run),
@@ -93,6 +93,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.steps % 50:
         p.error(f"--steps must be a multiple of 50 (the steps per call); got {args.steps}")
+    if "gan" not in PROTOCOLS[args.protocol]["configs"]:
+        p.error(f"the cost is measured on a 2D protocol's plain GAN; --protocol={args.protocol} has none")
     print(json.dumps(measure(args.protocol, args.results_dir, args.rounds, args.steps), indent=2))
 
 
